@@ -1,0 +1,107 @@
+// Builds the Gatehouse app as a Fastify instance that never listens (server.ts does), so tests inject into it.
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import type { Config } from './config.js'
+import apiDocs from './http/plugins/api-docs.js'
+import errorHandler from './http/plugins/error-handler.js'
+import { createAuthFailureLimiter } from './http/auth-failure-limiter.js'
+import { createMetrics } from './http/metrics.js'
+import adminRoutes from './http/routes/admin-routes.js'
+import healthRoutes from './http/routes/health-routes.js'
+import integrationRoutes from './http/routes/integration-routes.js'
+import meRoutes from './http/routes/me-routes.js'
+import type { Services } from './http/services.js'
+import { createPartnerService } from './partners/partner-service.js'
+import type { Store } from './storage/types.js'
+import { createJwksCache } from './tokens/jwks-cache.js'
+import { createPartnerDirectory } from './tokens/partner-directory.js'
+import { createTokenVerifier } from './tokens/token-verifier.js'
+
+export const BODY_LIMIT_BYTES = 64 * 1024
+/** How often an instance looks for partner changes made elsewhere (SPEC §1: within 5 s). */
+export const PARTNER_POLL_MS = 1000
+
+export interface BuildAppOptions {
+  config: Config
+  store: Store
+  /** Milliseconds since the epoch; tests pass a fake clock. */
+  now?: () => number
+  logger?: FastifyServerOptions['logger']
+}
+
+/** Never-logged request parts: bearer tokens, API keys, admin tokens, private keys. */
+export const REDACT_PATHS = ['req.headers.authorization', 'req.headers.cookie', '*.token', '*.key', '*.jwtPublicKey']
+
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { config, store } = options
+  const now = options.now ?? Date.now
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel, redact: REDACT_PATHS },
+    bodyLimit: BODY_LIMIT_BYTES,
+    // A percent-encoded 255-character Unicode externalUserId can take 255 × 12 bytes.
+    routerOptions: { maxParamLength: 4096 },
+    trustProxy: false,
+  })
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  // PATCH bodies are JSON merge-patch documents (RFC 7396).
+  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
+
+  const metrics = createMetrics()
+  const jwksCache = createJwksCache({
+    allowPrivateNetwork: config.jwksAllowPrivateNetwork,
+    now,
+    logger: app.log,
+    events: {
+      onFetch: ({ outcome, durationMs }) => {
+        metrics.jwksFetches.inc({ outcome })
+        metrics.jwksFetchSeconds.observe({ outcome }, durationMs / 1000)
+      },
+      onLookup: ({ hit }) => metrics.keyCacheLookups.inc({ result: hit ? 'hit' : 'miss' }),
+    },
+  })
+  const directory = createPartnerDirectory(store.partners, jwksCache)
+  await directory.sync()
+  directory.startPolling(PARTNER_POLL_MS, (err) => app.log.error({ err }, 'partner reload failed'))
+  app.addHook('onClose', async () => directory.stop())
+
+  const verifyOptions = { directory, skewSeconds: config.clockSkewSeconds, now }
+  const services: Services = {
+    config,
+    store,
+    directory,
+    partners: createPartnerService({ store, directory, allowPrivateNetwork: config.jwksAllowPrivateNetwork }),
+    verifier: createTokenVerifier({
+      ...verifyOptions,
+      cacheSize: config.verifyCacheSize,
+      onCacheLookup: (hit) => metrics.verifyCacheLookups.inc({ result: hit ? 'hit' : 'miss' }),
+    }),
+    verifyOptions,
+    metrics,
+    authFailures: createAuthFailureLimiter(config.rateLimits.authFailuresPerIp, now),
+    now,
+  }
+  app.decorate('services', services)
+
+  // Requests still in flight when close begins answer with `Connection: close`, so their keep-alive
+  // sockets end with them and close() does not wait for clients to hang up.
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close')
+  })
+
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.httpRequests.inc({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode })
+  })
+
+  await app.register(errorHandler)
+  await app.register(apiDocs)
+  await app.register(healthRoutes)
+  await app.register(adminRoutes)
+  await app.register(integrationRoutes)
+  await app.register(meRoutes)
+  return app
+}

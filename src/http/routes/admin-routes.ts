@@ -1,0 +1,194 @@
+// Admin API (admin token): partner records, their API keys, the verifier's key view, the audit log.
+import type { FastifyInstance } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { generateSecret } from '../../credentials/secrets.js'
+import { AppError } from '../../errors.js'
+import { etag, expectedVersion } from '../if-match.js'
+import adminAuth from '../plugins/admin-auth.js'
+import rateLimits from '../plugins/rate-limits.js'
+import { listOf, problems } from '../schemas/common.js'
+import {
+  ApiKeySchema,
+  AuditEntrySchema,
+  AuditQuerySchema,
+  KeyViewSchema,
+  NewApiKeySchema,
+  PartnerCreateSchema,
+  PartnerParamsSchema,
+  PartnerPatchSchema,
+  PartnerSchema,
+} from '../schemas/partner-schemas.js'
+
+export default async function adminRoutes(fastify: FastifyInstance): Promise<void> {
+  await fastify.register(rateLimits, { perCredential: fastify.services.config.rateLimits.perAdminToken })
+  await fastify.register(adminAuth)
+  const app = fastify.withTypeProvider<ZodTypeProvider>()
+  const { store, partners, directory } = app.services
+  const security = [{ adminToken: [] }]
+  const tags = ['admin']
+
+  async function partnerOr404(id: string) {
+    const partner = await store.partners.get(id)
+    if (!partner) throw new AppError('not_found', `no partner ${id}`)
+    return partner
+  }
+
+  app.get(
+    '/admin/partners',
+    { schema: { summary: 'List partners', tags, security, response: { 200: listOf(PartnerSchema), ...problems(401) } } },
+    async () => ({ items: await store.partners.list() }),
+  )
+
+  app.post(
+    '/admin/partners',
+    {
+      schema: {
+        summary: 'Create a partner (a jwksUrl is fetched once and reported in warnings)',
+        tags,
+        security,
+        body: PartnerCreateSchema,
+        response: { 201: PartnerSchema, ...problems(400, 401, 409, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const result = await partners.create(request.body, request.actor)
+      return reply.code(201).header('etag', etag(result.partner.version)).send({ ...result.partner, warnings: result.warnings })
+    },
+  )
+
+  app.get(
+    '/admin/partners/:id',
+    { schema: { summary: 'Read a partner', tags, security, params: PartnerParamsSchema, response: { 200: PartnerSchema, ...problems(401, 404) } } },
+    async (request, reply) => {
+      const partner = await partnerOr404(request.params.id)
+      return reply.header('etag', etag(partner.version)).send(partner)
+    },
+  )
+
+  app.patch(
+    '/admin/partners/:id',
+    {
+      schema: {
+        summary: 'Merge-patch a partner (honours If-Match)',
+        tags,
+        security,
+        params: PartnerParamsSchema,
+        body: PartnerPatchSchema,
+        response: { 200: PartnerSchema, ...problems(400, 401, 404, 409, 412, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const result = await partners.update(request.params.id, request.body, {
+        expectedVersion: expectedVersion(request),
+        actor: request.actor,
+      })
+      return reply.header('etag', etag(result.partner.version)).send({ ...result.partner, warnings: result.warnings })
+    },
+  )
+
+  app.delete(
+    '/admin/partners/:id',
+    {
+      schema: {
+        summary: 'Delete a disabled partner with its users and keys (honours If-Match)',
+        tags,
+        security,
+        params: PartnerParamsSchema,
+        response: { 204: z.null(), ...problems(401, 404, 409, 412) },
+      },
+    },
+    async (request, reply) => {
+      await partners.remove(request.params.id, { expectedVersion: expectedVersion(request), actor: request.actor })
+      return reply.code(204).send(null)
+    },
+  )
+
+  app.post(
+    '/admin/partners/:id/api-keys',
+    {
+      schema: {
+        summary: 'Create a partner API key (the secret is shown only here)',
+        tags,
+        security,
+        params: PartnerParamsSchema,
+        response: { 201: NewApiKeySchema, ...problems(401, 404) },
+      },
+    },
+    async (request, reply) => {
+      const partner = await partnerOr404(request.params.id)
+      const secret = generateSecret('gh_pk')
+      const record = await store.apiKeys.create({ id: secret.id, partnerId: partner.id, prefix: secret.prefix, hash: secret.hash }, request.actor)
+      return reply.code(201).send({ id: record.id, key: secret.secret, prefix: record.prefix, createdAt: record.createdAt })
+    },
+  )
+
+  app.get(
+    '/admin/partners/:id/api-keys',
+    {
+      schema: { summary: "List a partner's API keys (never the secrets)", tags, security, params: PartnerParamsSchema, response: { 200: listOf(ApiKeySchema), ...problems(401, 404) } },
+    },
+    async (request) => {
+      const partner = await partnerOr404(request.params.id)
+      return { items: await store.apiKeys.list(partner.id) }
+    },
+  )
+
+  app.delete(
+    '/admin/partners/:id/api-keys/:keyId',
+    {
+      schema: {
+        summary: 'Revoke an API key',
+        tags,
+        security,
+        params: z.object({ id: z.string(), keyId: z.string() }),
+        response: { 204: z.null(), ...problems(401, 404) },
+      },
+    },
+    async (request, reply) => {
+      if (!(await store.apiKeys.revoke(request.params.id, request.params.keyId, request.actor))) {
+        throw new AppError('not_found', 'no live API key with this id for this partner')
+      }
+      return reply.code(204).send(null)
+    },
+  )
+
+  app.get(
+    '/admin/partners/:id/keys',
+    { schema: { summary: "The verifier's view of a partner's keys", tags, security, params: PartnerParamsSchema, response: { 200: KeyViewSchema, ...problems(401, 404) } } },
+    async (request) => {
+      await partnerOr404(request.params.id)
+      const view = directory.keyView(request.params.id)
+      if (!view) throw new AppError('not_found', `partner ${request.params.id} has no loadable key configuration`)
+      return view
+    },
+  )
+
+  app.post(
+    '/admin/partners/:id/keys/refresh',
+    { schema: { summary: "Refetch a partner's JWKS now", tags, security, params: PartnerParamsSchema, response: { 200: KeyViewSchema, ...problems(401, 404) } } },
+    async (request) => {
+      await partnerOr404(request.params.id)
+      const view = await directory.refreshKeys(request.params.id)
+      if (!view) throw new AppError('not_found', `partner ${request.params.id} has no loadable key configuration`)
+      return view
+    },
+  )
+
+  app.get(
+    '/admin/audit',
+    {
+      schema: {
+        summary: 'Who changed what, newest first (page with before=<id of the last entry>)',
+        tags,
+        security,
+        querystring: AuditQuerySchema,
+        response: { 200: listOf(AuditEntrySchema), ...problems(400, 401) },
+      },
+    },
+    async (request) => {
+      const { partnerId, limit = 50, before } = request.query
+      return { items: await store.audit.list({ partnerId, limit, before }) }
+    },
+  )
+}

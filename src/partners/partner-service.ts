@@ -1,0 +1,103 @@
+// Partner use-cases for the admin API and the CLI: validated writes that the verifier sees at once.
+import { AppError } from '../errors.js'
+import type { Actor, PartnerFields, PartnerRecord, Store } from '../storage/types.js'
+import type { KeyView, PartnerDirectory } from '../tokens/partner-directory.js'
+import { assertPartnerRules } from './partner-rules.js'
+
+export interface PartnerCreateInput {
+  id: string
+  name: string
+  jwtIssuer: string
+  jwksUrl?: string | null
+  jwtPublicKey?: string | null
+  jwtAudience?: string | null
+  maxTokenLifetimeSeconds?: number
+  status?: 'active' | 'disabled'
+}
+
+export type PartnerPatch = Partial<PartnerFields>
+
+export interface PartnerWriteResult {
+  partner: PartnerRecord
+  /** Present when the write set a jwksUrl: what one fetch of it found wrong. Never fails the write. */
+  warnings?: string[]
+}
+
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 3600
+
+export function warningsFromKeyView(view: KeyView | undefined): string[] {
+  if (!view || view.source !== 'jwks') return []
+  const warnings: string[] = []
+  if (view.lastError) warnings.push(`JWKS unreachable: ${view.lastError}`)
+  else if (!view.keys.some((k) => k.usable)) warnings.push('JWKS has no usable key')
+  for (const k of view.keys) {
+    if (!k.usable) warnings.push(`key ${k.kid ?? '(no kid)'} skipped: ${k.reason ?? 'unusable'}`)
+  }
+  return warnings
+}
+
+export interface PartnerService {
+  create(input: PartnerCreateInput, actor: Actor): Promise<PartnerWriteResult>
+  update(id: string, patch: PartnerPatch, options: { expectedVersion?: number; actor: Actor }): Promise<PartnerWriteResult>
+  remove(id: string, options: { expectedVersion?: number; actor: Actor }): Promise<void>
+}
+
+export function createPartnerService(deps: { store: Store; directory: PartnerDirectory; allowPrivateNetwork: boolean }): PartnerService {
+  const { store, directory } = deps
+
+  async function afterWrite(partner: PartnerRecord, setJwksUrl: boolean): Promise<PartnerWriteResult> {
+    // Rebuild the issuer index before answering, so the very next request sees the change.
+    await directory.sync()
+    if (!setJwksUrl || partner.jwksUrl === null) return { partner }
+    return { partner, warnings: warningsFromKeyView(await directory.refreshKeys(partner.id)) }
+  }
+
+  return {
+    async create(input, actor) {
+      const fields: PartnerFields = {
+        name: input.name,
+        jwtIssuer: input.jwtIssuer,
+        jwksUrl: input.jwksUrl ?? null,
+        jwtPublicKey: input.jwtPublicKey ?? null,
+        jwtAudience: input.jwtAudience ?? null,
+        maxTokenLifetimeSeconds: input.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+        status: input.status ?? 'active',
+      }
+      assertPartnerRules(fields, deps.allowPrivateNetwork)
+      const partner = await store.partners.create(input.id, fields, actor)
+      return afterWrite(partner, fields.jwksUrl !== null)
+    },
+    async update(id, patch, { expectedVersion, actor }) {
+      // The rules are checked on the merged record, so the write must land on the version they saw:
+      // with If-Match a mismatch is 412; without it a concurrent write just means merging again.
+      for (let attempt = 1; ; attempt++) {
+        const current = await store.partners.get(id)
+        if (!current) throw new AppError('not_found', `no partner ${id}`)
+        if (expectedVersion !== undefined && current.version !== expectedVersion) {
+          throw new AppError('precondition_failed', `partner is at version ${current.version}, not ${expectedVersion}`)
+        }
+        assertPartnerRules({ ...pickFields(current), ...patch }, deps.allowPrivateNetwork)
+        const outcome = await store.partners.update(id, patch, { expectedVersion: current.version, actor })
+        if (outcome.ok) return afterWrite(outcome.record, patch.jwksUrl !== undefined && patch.jwksUrl !== null)
+        if (outcome.reason === 'not_found') throw new AppError('not_found', `no partner ${id}`)
+        if (expectedVersion !== undefined || attempt === 3) {
+          throw new AppError('precondition_failed', 'partner changed concurrently; fetch it and retry')
+        }
+      }
+    },
+    async remove(id, { expectedVersion, actor }) {
+      const outcome = await store.partners.delete(id, { expectedVersion, actor })
+      if (!outcome.ok) {
+        if (outcome.reason === 'not_found') throw new AppError('not_found', `no partner ${id}`)
+        if (outcome.reason === 'version_mismatch') throw new AppError('precondition_failed', `partner is at another version than ${expectedVersion}`)
+        throw new AppError('conflict', 'disable the partner before deleting it')
+      }
+      await directory.sync()
+    },
+  }
+}
+
+function pickFields(p: PartnerRecord): PartnerFields {
+  const { id: _id, version: _v, createdAt: _c, updatedAt: _u, ...fields } = p
+  return fields
+}

@@ -1,0 +1,28 @@
+// Imports and checks a partner's static PEM key: SPKI or PKCS#1, RSA only, modulus ≥ 2048 bits.
+import { createPublicKey, type KeyObject } from 'node:crypto'
+
+export const MIN_RSA_BITS = 2048
+
+// Exactly one block whose body is base64 only: a second key after the first END line would be stored
+// but never used (createPublicKey reads the first block), so it is refused rather than silently ignored.
+const PUBLIC_PEM = /^\s*-----BEGIN (PUBLIC KEY|RSA PUBLIC KEY)-----\r?\n[A-Za-z0-9+/=\s]+?\r?\n-----END \1-----\s*$/
+
+export type PublicKeyCheck = { ok: true; key: KeyObject; bits: number } | { ok: false; reason: string }
+
+/** Never echoes the input: a pasted private key must not end up in an error body or a log. */
+export function importRsaPublicKeyPem(pem: string): PublicKeyCheck {
+  if (/PRIVATE KEY/.test(pem)) return { ok: false, reason: 'is a private key; paste the public key only' }
+  if (!PUBLIC_PEM.test(pem)) {
+    return { ok: false, reason: 'must be a PEM "BEGIN PUBLIC KEY" (SPKI) or "BEGIN RSA PUBLIC KEY" (PKCS#1) block' }
+  }
+  let key: KeyObject
+  try {
+    key = createPublicKey(pem)
+  } catch {
+    return { ok: false, reason: 'is not a parseable public key' }
+  }
+  if (key.asymmetricKeyType !== 'rsa') return { ok: false, reason: `is a ${key.asymmetricKeyType} key; RSA is required` }
+  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0
+  if (bits < MIN_RSA_BITS) return { ok: false, reason: `has a ${bits}-bit modulus; at least ${MIN_RSA_BITS} is required` }
+  return { ok: true, key, bits }
+}

@@ -1,0 +1,337 @@
+// Per-partner JWKS cache (SPEC §2): kid-keyed, single-flight, 30 s unknown-kid budget, stale-if-error.
+import type { KeyObject } from 'node:crypto'
+import { LRUCache } from 'lru-cache'
+import { type JwksFetchFailure, JwksFetchError, fetchJwks as defaultFetchJwks } from './jwks-fetch.js'
+import { type JwksKey, MIN_JWK_BITS, parseJwksKeys } from './jwks-keys.js'
+
+export interface JwksKeyView {
+  kid: string | null
+  alg: string | null
+  bits: number | null
+  usable: boolean
+  reason: string | null
+}
+
+/** The verifier's view of one partner's JWKS (admin key view); times are ISO-8601 UTC. */
+export interface JwksView {
+  source: 'jwks'
+  jwksUrl: string
+  fetchedAt: string | null
+  freshUntil: string | null
+  lastError: string | null
+  servingStale: boolean
+  coolingDownUntil: string | null
+  keys: JwksKeyView[]
+}
+
+export type KeyResolution =
+  | { ok: true; key: KeyObject; kid: string | null }
+  | { ok: false; code: 'unknown_key' | 'weak_key' | 'jwks_unavailable'; detail: string; retryAfterSeconds?: number }
+
+export interface JwksKeySource {
+  /**
+   * SPEC §2 rows 7–8 for a JWKS partner; `kid` undefined when the token has none. On success `kid`
+   * is the token's kid (null when it had none): hand it back to `isCurrent` with the key.
+   */
+  resolve(kid: string | undefined): Promise<KeyResolution>
+  /** After a signature failed with `failedKey`: one refetch (within the 30 s budget) and the new key for that kid, if it changed. */
+  refetchAfterSignatureFailure(kid: string | undefined, failedKey: KeyObject): Promise<KeyObject | null>
+  /** Refetch now regardless of the 30 s budget and the retry backoff (still single-flight); never throws. */
+  refresh(): Promise<JwksView>
+  view(): JwksView
+  /** Whether `key` is still what the cached JWKS serves for `kid` (null: a token without kid), so cached results can be dropped. */
+  isCurrent(kid: string | null, key: KeyObject): boolean
+}
+
+export interface JwksCacheEvents {
+  onFetch?(e: { partnerId: string; outcome: 'ok' | JwksFetchFailure; durationMs: number }): void
+  /** `hit`: answered from cached keys without waiting for a fetch. */
+  onLookup?(e: { partnerId: string; hit: boolean }): void
+}
+
+export interface JwksCacheOptions {
+  allowPrivateNetwork: boolean
+  /** Epoch ms; every cache decision reads time from here. */
+  now?: () => number
+  fetchJwks?: typeof defaultFetchJwks
+  maxPartners?: number
+  logger?: { warn(obj: object, msg: string): void }
+  events?: JwksCacheEvents
+}
+
+export interface JwksCache {
+  /** The same (partner, URL) gets the same source and cached state; a new URL for the partner starts cold. */
+  forPartner(partnerId: string, jwksUrl: string): JwksKeySource
+  forget(partnerId: string): void
+}
+
+export const UNKNOWN_KID_REFETCH_MS = 30_000
+export const DEFAULT_FRESH_MS = 10 * 60_000
+export const MIN_FRESH_MS = 60_000
+export const MAX_FRESH_MS = 24 * 3600_000
+/** Stale-if-error: how long past freshness cached keys keep serving while refreshes fail. */
+export const STALE_IF_ERROR_MS = 24 * 3600_000
+const BACKOFF_BASE_MS = 5_000
+const BACKOFF_MAX_MS = 60_000
+/** Kids listed in an unknown_key detail; a JWKS may hold thousands. */
+const DETAIL_KIDS = 10
+
+interface State {
+  keys: JwksKey[]
+  byKid: Map<string, JwksKey>
+  usable: JwksKey[]
+  /** Epoch ms of the last successful fetch; null until one succeeds. */
+  fetchedAt: number | null
+  freshUntil: number
+  /** When the last fetch (successful or not) started: the unknown-kid budget counts from here. */
+  lastAttemptAt: number
+  lastError: string | null
+  failures: number
+  backoffUntil: number
+  inflight: Promise<void> | null
+}
+
+interface Entry {
+  url: string
+  /** Orders sources of one partner: only the newest URL may own (or re-create) the cached state. */
+  generation: number
+  state: State
+  source: JwksKeySource
+}
+
+const iso = (ms: number) => new Date(ms).toISOString()
+const clip = (s: string) => (s.length > 64 ? `${s.slice(0, 64)}…` : s)
+
+function emptyState(): State {
+  return {
+    keys: [],
+    byKid: new Map(),
+    usable: [],
+    fetchedAt: null,
+    freshUntil: 0,
+    lastAttemptAt: Number.NEGATIVE_INFINITY,
+    lastError: null,
+    failures: 0,
+    backoffUntil: 0,
+    inflight: null,
+  }
+}
+
+/** Rank of a key for its kid: a usable key wins over a weak one, which wins over any other. */
+const rank = (k: JwksKey) => (k.usable ? 2 : k.weak ? 1 : 0)
+
+function indexByKid(keys: JwksKey[]): Map<string, JwksKey> {
+  const byKid = new Map<string, JwksKey>()
+  for (const k of keys) {
+    if (k.kid === null) continue
+    const seen = byKid.get(k.kid)
+    // One kid may be published twice (e.g. a "sig" and an "enc" key): the usable one answers.
+    if (!seen || rank(k) > rank(seen)) byKid.set(k.kid, k)
+  }
+  return byKid
+}
+
+export function createJwksCache(options: JwksCacheOptions): JwksCache {
+  const now = options.now ?? Date.now
+  const fetchJwks = options.fetchJwks ?? defaultFetchJwks
+  const entries = new LRUCache<string, Entry>({ max: options.maxPartners ?? 100_000 })
+  let generations = 0
+
+  /** Observers must never turn a fetch into a rejected promise (background refreshes are not awaited). */
+  function notify(fn: () => void): void {
+    try {
+      fn()
+    } catch {
+      // an observer's failure is not the cache's
+    }
+  }
+
+  async function doFetch(partnerId: string, url: string, s: State): Promise<void> {
+    const started = now()
+    const t0 = performance.now()
+    s.lastAttemptAt = started
+    try {
+      const doc = await fetchJwks(url, { allowPrivateNetwork: options.allowPrivateNetwork })
+      const keys = parseJwksKeys(doc.keys)
+      const maxAgeMs = doc.maxAgeSeconds === null ? DEFAULT_FRESH_MS : doc.maxAgeSeconds * 1000
+      const t = now()
+      // The set is replaced whole, so a kid the partner removed disappears.
+      s.keys = keys
+      s.byKid = indexByKid(keys)
+      s.usable = keys.filter((k) => k.usable)
+      s.fetchedAt = t
+      s.freshUntil = t + Math.min(MAX_FRESH_MS, Math.max(MIN_FRESH_MS, maxAgeMs))
+      s.lastError = null
+      s.failures = 0
+      s.backoffUntil = 0
+      notify(() => options.events?.onFetch?.({ partnerId, outcome: 'ok', durationMs: performance.now() - t0 }))
+    } catch (err) {
+      const reason: JwksFetchFailure = err instanceof JwksFetchError ? err.reason : 'network'
+      s.lastError = err instanceof Error ? err.message : String(err)
+      s.failures++
+      s.backoffUntil = now() + Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(s.failures - 1, 16))
+      const servingStale = s.fetchedAt !== null && now() <= s.freshUntil + STALE_IF_ERROR_MS
+      notify(() => options.logger?.warn({ partnerId, jwksUrl: url, reason, servingStale }, `JWKS fetch failed: ${s.lastError}`))
+      notify(() => options.events?.onFetch?.({ partnerId, outcome: reason, durationMs: performance.now() - t0 }))
+    }
+  }
+
+  /** Single flight: every caller during a fetch shares it. Never rejects. */
+  function fetchShared(partnerId: string, url: string, s: State): Promise<void> {
+    s.inflight ??= doFetch(partnerId, url, s).finally(() => {
+      s.inflight = null
+    })
+    return s.inflight
+  }
+
+  const withinStaleLimit = (s: State, t: number) => s.fetchedAt !== null && t <= s.freshUntil + STALE_IF_ERROR_MS
+  const budgetAllowsRefetch = (s: State, t: number) => t - s.lastAttemptAt >= UNKNOWN_KID_REFETCH_MS && t >= s.backoffUntil
+
+  function unavailable(s: State, t: number): KeyResolution {
+    return {
+      ok: false,
+      code: 'jwks_unavailable',
+      detail: s.lastError ?? 'no usable JWKS is cached',
+      retryAfterSeconds: Math.max(1, Math.ceil((s.backoffUntil - t) / 1000)),
+    }
+  }
+
+  function find(s: State, kid: string | undefined): JwksKey | undefined {
+    if (kid === undefined) return s.usable.length === 1 ? s.usable[0] : undefined
+    return s.byKid.get(kid)
+  }
+
+  function describeMiss(s: State, kid: string | undefined): string {
+    if (kid === undefined) return `token has no kid and the JWKS has ${s.usable.length} usable keys (exactly one is needed)`
+    const kids = s.keys.map((k) => (k.kid === null ? '(no kid)' : clip(k.kid)))
+    const listed = kids.length === 0 ? 'no keys' : kids.slice(0, DETAIL_KIDS).join(', ')
+    const more = kids.length > DETAIL_KIDS ? ` and ${kids.length - DETAIL_KIDS} more` : ''
+    return `kid ${clip(kid)} not in JWKS (has ${listed}${more})`
+  }
+
+  function judge(s: State, kid: string | undefined, entry: JwksKey | undefined): KeyResolution {
+    if (!entry) return { ok: false, code: 'unknown_key', detail: describeMiss(s, kid) }
+    const name = clip(kid ?? '(none)')
+    if (entry.weak) return { ok: false, code: 'weak_key', detail: `kid ${name} names a ${entry.bits}-bit key (minimum ${MIN_JWK_BITS})` }
+    if (!entry.usable || !entry.key) return { ok: false, code: 'unknown_key', detail: `kid ${name} names an unusable key: ${entry.reason}` }
+    return { ok: true, key: entry.key, kid: kid ?? null }
+  }
+
+  function makeSource(partnerId: string, url: string, generation: number): JwksKeySource {
+    let orphan: State | undefined
+
+    /** The shared state for (partner, URL); re-created cold after LRU eviction. */
+    function state(): State {
+      const entry = entries.get(partnerId)
+      if (entry?.url === url) return entry.state
+      if (!entry || entry.generation < generation) {
+        const fresh = emptyState()
+        entries.set(partnerId, { url, generation, state: fresh, source })
+        return fresh
+      }
+      // A newer URL owns the partner: this outdated source (an in-flight request's) must not reset it.
+      orphan ??= emptyState()
+      return orphan
+    }
+
+    const fetchNow = (s: State) => fetchShared(partnerId, url, s)
+
+    /** Refresh in the background when the set is in its last 10 % of freshness or past it; the request never waits. */
+    function maybeRefreshInBackground(s: State, t: number): void {
+      const window = Math.max(1000, (s.freshUntil - (s.fetchedAt ?? 0)) / 10)
+      if (t >= s.freshUntil - window && t >= s.backoffUntil && !s.inflight) void fetchNow(s)
+    }
+
+    function view(): JwksView {
+      const s = state()
+      const t = now()
+      const coolingDown = Math.max(s.backoffUntil, s.lastAttemptAt + UNKNOWN_KID_REFETCH_MS)
+      return {
+        source: 'jwks',
+        jwksUrl: url,
+        fetchedAt: s.fetchedAt === null ? null : iso(s.fetchedAt),
+        freshUntil: s.fetchedAt === null ? null : iso(s.freshUntil),
+        lastError: s.lastError,
+        servingStale: s.fetchedAt !== null && t > s.freshUntil && t <= s.freshUntil + STALE_IF_ERROR_MS,
+        coolingDownUntil: coolingDown > t ? iso(coolingDown) : null,
+        keys: s.keys.map(({ kid, alg, bits, usable, reason }) => ({ kid, alg, bits, usable, reason })),
+      }
+    }
+
+    const source: JwksKeySource = {
+      async resolve(kid) {
+        const s = state()
+        let t = now()
+        let hit = true
+        if (!withinStaleLimit(s, t)) {
+          // Cold, or past the stale-if-error limit: this request has to wait for a fetch — unless
+          // the last one failed moments ago, so a dead endpoint is not hammered.
+          hit = false
+          if (t < s.backoffUntil && !s.inflight) {
+            notify(() => options.events?.onLookup?.({ partnerId, hit }))
+            return unavailable(s, t)
+          }
+          await fetchNow(s)
+          t = now()
+          if (!withinStaleLimit(s, t)) {
+            notify(() => options.events?.onLookup?.({ partnerId, hit }))
+            return unavailable(s, t)
+          }
+        } else {
+          maybeRefreshInBackground(s, t)
+        }
+        let entry = find(s, kid)
+        if (!entry && budgetAllowsRefetch(s, t)) {
+          hit = false
+          await fetchNow(s)
+          entry = find(s, kid)
+        }
+        notify(() => options.events?.onLookup?.({ partnerId, hit }))
+        return judge(s, kid, entry)
+      },
+
+      async refetchAfterSignatureFailure(kid, failedKey) {
+        const s = state()
+        // Joining a fetch already under way costs nothing; starting one spends the 30 s budget.
+        if (s.inflight) await s.inflight
+        else if (budgetAllowsRefetch(s, now())) await fetchNow(s)
+        else return null
+        const entry = find(s, kid)
+        if (!entry?.usable || !entry.key || entry.key.equals(failedKey)) return null
+        return entry.key
+      },
+
+      async refresh() {
+        await fetchNow(state())
+        return view()
+      },
+
+      view,
+
+      isCurrent(kid, key) {
+        const s = state()
+        const t = now()
+        if (!withinStaleLimit(s, t)) return false
+        // Cached verification results skip resolve(), so they too must keep the set refreshed.
+        maybeRefreshInBackground(s, t)
+        const entry = find(s, kid ?? undefined)
+        return entry?.usable === true && entry.key !== null && (entry.key === key || entry.key.equals(key))
+      },
+    }
+    return source
+  }
+
+  return {
+    forPartner(partnerId, jwksUrl) {
+      const known = entries.get(partnerId)
+      if (known && known.url === jwksUrl) return known.source
+      const generation = ++generations
+      const source = makeSource(partnerId, jwksUrl, generation)
+      entries.set(partnerId, { url: jwksUrl, generation, state: emptyState(), source })
+      return source
+    },
+    forget(partnerId) {
+      entries.delete(partnerId)
+    },
+  }
+}

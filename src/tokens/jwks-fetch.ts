@@ -1,0 +1,179 @@
+// Fetches a JWKS over http(s) with the SPEC §2 limits: 5 s, 256 KiB, ≤ 3 redirects, no private addresses.
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
+import http, { type IncomingMessage } from 'node:http'
+import https from 'node:https'
+import { isIP, type LookupFunction } from 'node:net'
+import { checkJwksUrl, isBlockedAddress } from './network-policy.js'
+
+export type JwksFetchFailure =
+  | 'timeout'
+  | 'http_status'
+  | 'too_large'
+  | 'invalid_json'
+  | 'invalid_jwks'
+  | 'blocked_address'
+  | 'bad_url'
+  | 'too_many_redirects'
+  | 'network'
+
+export class JwksFetchError extends Error {
+  override name = 'JwksFetchError'
+  readonly reason: JwksFetchFailure
+  constructor(reason: JwksFetchFailure, message: string) {
+    super(message)
+    this.reason = reason
+  }
+}
+
+export interface JwksFetchOptions {
+  allowPrivateNetwork: boolean
+  timeoutMs?: number
+  maxBytes?: number
+  maxRedirects?: number
+}
+
+export interface JwksDocument {
+  keys: unknown[]
+  /** Raw `Cache-Control: max-age` (0 for no-store/no-cache), null when absent; the cache clamps it. */
+  maxAgeSeconds: number | null
+  /** The URL that answered, after redirects. */
+  url: string
+}
+
+export const JWKS_TIMEOUT_MS = 5000
+export const JWKS_MAX_BYTES = 256 * 1024
+export const JWKS_MAX_REDIRECTS = 3
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308])
+
+const refusal = (address: string) => `refused to connect to ${address} (loopback/private address)`
+
+/**
+ * A DNS lookup that refuses blocked addresses, so the check holds on the address actually connected
+ * to (no DNS-rebinding window). Answers in both callback forms: Node 20's autoSelectFamily asks with
+ * `{ all: true }`. Every resolved address must pass, since the socket may try any of them.
+ */
+export const guardedLookup: LookupFunction = (hostname, options, callback) => {
+  dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+    if (err) return callback(err, '', 4)
+    const bad = addresses.find((a) => isBlockedAddress(a.address))
+    if (bad || addresses.length === 0) {
+      const refused = Object.assign(new Error(refusal(bad?.address ?? hostname)), { code: 'EBLOCKED' })
+      return callback(refused, '', 4)
+    }
+    if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses)
+    callback(null, addresses[0]!.address, addresses[0]!.family)
+  })
+}
+
+function parseMaxAge(header: string | undefined): number | null {
+  if (!header) return null
+  if (/(?:^|,)\s*(?:no-store|no-cache)\s*(?:,|$)/i.test(header)) return 0
+  const match = /(?:^|,)\s*max-age\s*=\s*"?(\d+)"?\s*(?:,|$)/i.exec(header)
+  return match ? Number(match[1]) : null
+}
+
+type Hop =
+  | { kind: 'redirect'; status: number; location: string | undefined }
+  | { kind: 'body'; cacheControl: string | undefined; body: Buffer }
+
+/** One request; rejects only with JwksFetchError, and destroys the request on every way out but success. */
+function requestOnce(url: URL, options: Required<JwksFetchOptions>, signal: AbortSignal): Promise<Hop> {
+  return new Promise((resolve, reject) => {
+    const timeout = () => new JwksFetchError('timeout', `timed out after ${options.timeoutMs} ms`)
+    if (signal.aborted) return reject(timeout())
+    const client = url.protocol === 'https:' ? https : http
+    const req = client.request(url, {
+      method: 'GET',
+      headers: { accept: 'application/json, application/jwk-set+json', 'user-agent': 'gatehouse-jwks' },
+      // No pooled sockets: a reused connection would skip the connect-time address check, and
+      // nothing is left open to keep the process alive.
+      agent: false,
+      ...(options.allowPrivateNetwork ? {} : { lookup: guardedLookup }),
+    })
+    const fail = (err: JwksFetchError) => {
+      reject(err)
+      req.destroy()
+    }
+    // The deadline may fall while the body streams: fail even if the socket emits nothing more.
+    const onAbort = () => fail(timeout())
+    signal.addEventListener('abort', onAbort, { once: true })
+    req.on('close', () => signal.removeEventListener('abort', onAbort))
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (signal.aborted) fail(timeout())
+      else if (err.code === 'EBLOCKED') fail(new JwksFetchError('blocked_address', err.message))
+      else fail(new JwksFetchError('network', `cannot reach ${url.host}: ${err.code ?? err.message}`))
+    })
+    req.on('response', (res: IncomingMessage) => {
+      res.on('error', () => {}) // surfaces as the request's error or the deadline
+      const status = res.statusCode ?? 0
+      if (REDIRECT_STATUSES.has(status)) {
+        resolve({ kind: 'redirect', status, location: res.headers.location })
+        req.destroy() // the redirect body is not needed
+        return
+      }
+      if (status < 200 || status > 299) return fail(new JwksFetchError('http_status', `JWKS answered HTTP ${status}`))
+      const tooLarge = () => new JwksFetchError('too_large', `JWKS body exceeds ${options.maxBytes} bytes`)
+      if (Number(res.headers['content-length']) > options.maxBytes) return fail(tooLarge())
+      const chunks: Buffer[] = []
+      let size = 0
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length
+        if (size > options.maxBytes) fail(tooLarge())
+        else chunks.push(chunk)
+      })
+      res.on('end', () => {
+        if (size <= options.maxBytes) resolve({ kind: 'body', cacheControl: res.headers['cache-control'], body: Buffer.concat(chunks) })
+      })
+    })
+    req.end()
+  })
+}
+
+function parseDocument(body: Buffer): unknown[] {
+  let doc: unknown
+  try {
+    doc = JSON.parse(body.toString('utf8').replace(/^\uFEFF/, ''))
+  } catch {
+    throw new JwksFetchError('invalid_json', 'JWKS body is not JSON')
+  }
+  const keys = typeof doc === 'object' && doc !== null && !Array.isArray(doc) ? (doc as { keys?: unknown }).keys : undefined
+  if (!Array.isArray(keys)) throw new JwksFetchError('invalid_jwks', 'JWKS is not a JSON object with a "keys" array')
+  return keys
+}
+
+/**
+ * Fetches and parses a JWKS document. Throws JwksFetchError (callers switch on `reason`); never
+ * leaves a socket open behind it. Unless `allowPrivateNetwork`, refuses loopback/private addresses
+ * both for IP-literal hosts and for every address a name resolves to.
+ */
+export async function fetchJwks(url: string, options: JwksFetchOptions): Promise<JwksDocument> {
+  const opts: Required<JwksFetchOptions> = {
+    allowPrivateNetwork: options.allowPrivateNetwork,
+    timeoutMs: options.timeoutMs ?? JWKS_TIMEOUT_MS,
+    maxBytes: options.maxBytes ?? JWKS_MAX_BYTES,
+    maxRedirects: options.maxRedirects ?? JWKS_MAX_REDIRECTS,
+  }
+  // One deadline for the whole fetch, redirects included.
+  const signal = AbortSignal.timeout(opts.timeoutMs)
+  let current = url
+  for (let redirects = 0; ; redirects++) {
+    const problem = checkJwksUrl(current, opts.allowPrivateNetwork)
+    if (problem) throw new JwksFetchError('bad_url', `${redirects ? 'redirect target' : 'JWKS URL'} ${problem}`)
+    const target = new URL(current)
+    const host = target.hostname.replace(/^\[|\]$/g, '')
+    // Node skips `lookup` for IP literals, so those are checked here.
+    if (!opts.allowPrivateNetwork && isIP(host) !== 0 && isBlockedAddress(host)) {
+      throw new JwksFetchError('blocked_address', refusal(host))
+    }
+    const hop = await requestOnce(target, opts, signal)
+    if (hop.kind === 'body') return { keys: parseDocument(hop.body), maxAgeSeconds: parseMaxAge(hop.cacheControl), url: current }
+    if (!hop.location) throw new JwksFetchError('http_status', `JWKS answered HTTP ${hop.status} without a Location header`)
+    if (redirects >= opts.maxRedirects) throw new JwksFetchError('too_many_redirects', `more than ${opts.maxRedirects} redirects`)
+    try {
+      current = new URL(hop.location, target).toString()
+    } catch {
+      throw new JwksFetchError('bad_url', `redirect Location is not a valid URL`)
+    }
+  }
+}

@@ -1,0 +1,176 @@
+// The ordered verification of SPEC §2: decode → algorithm → issuer → key → signature → claims.
+import type { KeyObject } from 'node:crypto'
+import { AppError, type ErrorCode } from '../errors.js'
+import { CLAIM_CHECKS, type ClaimContext } from './claim-checks.js'
+import { decodeToken } from './decode-token.js'
+import type { PartnerDirectory, PartnerEntry } from './partner-directory.js'
+import { verifyRs256 } from './verify-signature.js'
+
+export interface Check {
+  name: string
+  ok: boolean
+  detail: string
+}
+
+export interface VerifiedToken {
+  partner: PartnerEntry
+  header: Record<string, unknown>
+  claims: Record<string, unknown>
+  sub: string
+  exp: number
+  /** The key that verified the signature, so a result cache can tell when it leaves the JWKS. */
+  key: KeyObject
+  kid: string | null
+}
+
+export interface VerifyOptions {
+  directory: PartnerDirectory
+  skewSeconds: number
+  /** Milliseconds since the epoch. */
+  now: () => number
+}
+
+interface RunOptions {
+  /** Collects every check's outcome for the token-check report; null on the hot path. */
+  report: Check[] | null
+  /** Restricts issuer routing to one partner (a partner checking its own tokens). */
+  partnerId?: string
+}
+
+const show = (v: unknown): string => {
+  const s = typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v))
+  return s.length > 100 ? `'${s.slice(0, 97)}...'` : `'${s}'`
+}
+
+/** Runs the checks in table order; throws the first failure as an AppError carrying its spec code. */
+export async function verifyPartnerToken(token: string, options: VerifyOptions, run: RunOptions = { report: null }): Promise<VerifiedToken> {
+  const { report } = run
+  let step = 'format'
+  let partnerId: string | undefined
+  const pass = (detail: string) => report?.push({ name: step, ok: true, detail })
+  try {
+    const { header, payload, signingInput, signature } = decodeToken(token)
+    pass('three base64url parts; header and payload are JSON objects')
+
+    step = 'algorithm'
+    if (header.alg !== 'RS256') {
+      throw new AppError('unsupported_algorithm', `alg is ${show(header.alg)}; only 'RS256' is accepted`)
+    }
+    pass('alg RS256')
+
+    step = 'critical_headers'
+    if ('crit' in header) throw new AppError('malformed_token', 'the crit header is not supported')
+    pass('no crit header; jku, x5u, jwk and x5c are never used')
+
+    step = 'issuer'
+    const iss = payload.iss
+    if (typeof iss !== 'string') {
+      throw new AppError('unknown_issuer', iss === undefined ? 'iss is missing' : 'iss is not a string')
+    }
+    const partner = options.directory.byIssuer(iss)
+    if (!partner || (run.partnerId !== undefined && partner.record.id !== run.partnerId)) {
+      const own = run.partnerId === undefined ? undefined : options.directory.byId(run.partnerId)
+      throw new AppError(
+        'unknown_issuer',
+        own ? `iss ${show(iss)} is not your issuer ${show(own.record.jwtIssuer)}` : `iss ${show(iss)} names no partner`,
+      )
+    }
+    partnerId = partner.record.id
+    pass(`partner ${partnerId}`)
+
+    step = 'partner_active'
+    if (partner.record.status !== 'active') throw new AppError('partner_disabled', `partner ${partner.record.id} is disabled`)
+    pass('partner is active')
+
+    step = 'key'
+    const kid = header.kid
+    let key: KeyObject
+    let keyKid: string | null = null
+    if (partner.keys.kind === 'static') {
+      key = partner.keys.key
+      pass(`static ${partner.keys.bits}-bit RSA key (kid ignored)`)
+    } else {
+      if (kid !== undefined && typeof kid !== 'string') throw new AppError('unknown_key', 'kid is not a string')
+      const found = await partner.keys.source.resolve(kid)
+      if (!found.ok) {
+        if (found.code === 'weak_key') step = 'key_strength'
+        throw new AppError(found.code, found.detail, { retryAfterSeconds: found.retryAfterSeconds })
+      }
+      key = found.key
+      keyKid = found.kid
+      pass(kid === undefined ? 'token has no kid; the JWKS has exactly one usable key' : `kid ${show(kid)} found in JWKS`)
+    }
+
+    step = 'key_strength'
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0
+    if (key.asymmetricKeyType !== 'rsa' || bits < 2048) {
+      throw new AppError('weak_key', `key is ${key.asymmetricKeyType} with ${bits} bits; RSA ≥ 2048 bits is required`)
+    }
+    pass(`RSA ${bits} bits`)
+
+    step = 'signature'
+    if (!verifyRs256(key, signingInput, signature)) {
+      // Same-kid rotation: the partner may have replaced the key material behind an unchanged kid.
+      const replacement =
+        partner.keys.kind === 'jwks' ? await partner.keys.source.refetchAfterSignatureFailure(kid as string | undefined, key) : null
+      if (!replacement || !verifyRs256(replacement, signingInput, signature)) {
+        throw new AppError('invalid_signature', 'RS256 signature does not verify with the partner key')
+      }
+      key = replacement
+    }
+    pass('RS256 signature verifies')
+
+    const context: ClaimContext = { payload, partner: partner.record, now: options.now() / 1000, skew: options.skewSeconds }
+    let firstFailure: AppError | undefined
+    for (const check of CLAIM_CHECKS) {
+      step = check.name
+      if (!check.applies(context)) continue
+      const failure = check.failure(context)
+      if (failure === null) {
+        pass(check.success(context))
+        continue
+      }
+      const error = new AppError(check.code, failure)
+      if (!report) throw error
+      // The report lists every claim problem at once; the first one is still the answer.
+      report.push({ name: step, ok: false, detail: failure })
+      firstFailure ??= error
+    }
+    if (firstFailure) throw firstFailure
+
+    return { partner, header, claims: payload, sub: payload.sub as string, exp: payload.exp as number, key, kid: keyKid }
+  } catch (err) {
+    if (err instanceof AppError) err.partnerId = partnerId
+    if (report && err instanceof AppError && !report.some((c) => !c.ok)) {
+      report.push({ name: step, ok: false, detail: err.detail })
+    }
+    throw err
+  }
+}
+
+export interface TokenReport {
+  valid: boolean
+  code: ErrorCode | null
+  detail: string
+  header: Record<string, unknown> | null
+  claims: Record<string, unknown> | null
+  checks: Check[]
+}
+
+/** The whole verification for one partner's own token, reported check by check; provisions nothing. */
+export async function checkPartnerToken(token: string, partnerId: string, options: VerifyOptions): Promise<TokenReport> {
+  const checks: Check[] = []
+  let decoded: { header: Record<string, unknown>; payload: Record<string, unknown> } | null = null
+  try {
+    decoded = decodeToken(token)
+  } catch {
+    // Reported by the run below as the format check.
+  }
+  try {
+    await verifyPartnerToken(token, options, { report: checks, partnerId })
+    return { valid: true, code: null, detail: 'token is valid', header: decoded?.header ?? null, claims: decoded?.payload ?? null, checks }
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err
+    return { valid: false, code: err.code, detail: err.detail, header: decoded?.header ?? null, claims: decoded?.payload ?? null, checks }
+  }
+}

@@ -1,0 +1,16 @@
+// Field rules of a user profile (SPEC §3), shared by the partner upsert API and JIT provisioning.
+import { z } from 'zod'
+
+export const EmailSchema = z.email().max(254)
+export const DisplayNameSchema = z.string().min(1).max(200)
+export const PhoneSchema = z.string().min(1).max(32)
+export const CountryCodeSchema = z
+  .string()
+  .regex(/^[A-Za-z]{2}$/, 'must be two letters (ISO 3166-1 alpha-2)')
+  .transform((s) => s.toUpperCase())
+// BCP 47-like: a 2–3 letter language, then subtags of 1–8 letters or digits (en, pt-BR, zh-Hant-TW).
+export const LocaleSchema = z
+  .string()
+  .max(35)
+  .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, 'must be a BCP 47 language tag such as en or pt-BR')
+export const ExternalUserIdSchema = z.string().min(1).max(255)

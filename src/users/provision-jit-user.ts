@@ -1,0 +1,19 @@
+// Just-in-time provisioning (SPEC §3): the user of a verified token, created from its claims if new.
+import type { UserRecord, UserStore } from '../storage/types.js'
+import { jitProfileFromClaims } from './jit-profile.js'
+
+export interface JitOutcome {
+  user: UserRecord
+  created: boolean
+  /** Malformed optional claims left out of a new user (only computed when one is created). */
+  dropped: string[]
+}
+
+export async function provisionJitUser(users: UserStore, partnerId: string, sub: string, claims: Record<string, unknown>): Promise<JitOutcome> {
+  // Hot path: a returning user costs one indexed read and no claim parsing.
+  const existing = await users.get(partnerId, sub)
+  if (existing) return { user: existing, created: false, dropped: [] }
+  const { profile, dropped } = jitProfileFromClaims(claims)
+  const { user, created } = await users.provision(partnerId, sub, profile)
+  return { user, created, dropped: created ? dropped : [] }
+}

@@ -1,0 +1,67 @@
+// Just-in-time provisioning on /me: claim mapping, no overwrite, and concurrent first requests.
+import t, { type Test } from 'tap'
+import { admin, build } from '../helpers/build-app.js'
+import { makeKey } from '../helpers/keys.js'
+import { mint } from '../helpers/mint.js'
+import { createApiKey, createPartner } from '../helpers/partners.js'
+
+async function setup(tt: Test) {
+  const built = await build(tt)
+  const key = makeKey('jit')
+  await createPartner(built.app, { id: 'acme', jwtIssuer: 'https://acme.example', jwtPublicKey: key.spkiPem })
+  const now = Math.floor(built.clock.now / 1000)
+  const me = async (claims: Record<string, unknown>) =>
+    built.app.inject({ method: 'GET', url: '/me', headers: { authorization: `Bearer ${await mint(key, { iss: 'https://acme.example', ...claims }, { now })}` } })
+  return { ...built, me }
+}
+
+t.test('claims map onto the new user with the spec normalisation', async (tt) => {
+  const s = await setup(tt)
+  const res = await s.me({ sub: 'u1', email: 'ada@example.com', name: 'Ada L', displayName: '  Ada  ', phone: ' +44 20 ', country: 'gb-eng', locale: 'en-GB' })
+  tt.equal(res.statusCode, 200)
+  tt.match(res.json().user, { externalUserId: 'u1', email: 'ada@example.com', displayName: 'Ada', phone: '+44 20', countryCode: 'GB', locale: 'en-GB', provisionedBy: 'jit' })
+  const viaName = await s.me({ sub: 'u2', name: 'Grace', countryCode: 'us', country: 'fr' })
+  tt.match(viaName.json().user, { displayName: 'Grace', countryCode: 'US' })
+})
+
+t.test('malformed optional claims are dropped, never a refusal', async (tt) => {
+  const s = await setup(tt)
+  const res = await s.me({ sub: 'u3', email: 'not-an-email', displayName: '   ', phone: 'x'.repeat(40), country: '1x', locale: 'not a locale!', name: 42 })
+  tt.equal(res.statusCode, 200)
+  tt.match(res.json().user, { email: null, displayName: null, phone: null, countryCode: null, locale: null })
+  const metrics = await s.app.inject({ method: 'GET', url: '/metrics' })
+  tt.match(metrics.body, /gatehouse_jit_dropped_claims_total\{claim="email"\} 1/)
+})
+
+t.test('JIT fills a new row only: later tokens never overwrite stored fields', async (tt) => {
+  const s = await setup(tt)
+  await s.me({ sub: 'u4', email: 'first@example.com' })
+  const again = await s.me({ sub: 'u4', email: 'second@example.com', displayName: 'New' })
+  tt.equal(again.json().user.email, 'first@example.com')
+  tt.equal(again.json().user.displayName, null)
+  // An API-provisioned user is not touched by JIT either.
+  const key = await createApiKey(s.app, 'acme')
+  await s.app.inject({ method: 'POST', url: '/integrations/users', headers: { authorization: `Bearer ${key}` }, payload: { externalUserId: 'u5', email: 'api@example.com' } })
+  const jit = await s.me({ sub: 'u5', email: 'jwt@example.com' })
+  tt.match(jit.json().user, { email: 'api@example.com', provisionedBy: 'api' })
+})
+
+t.test('50 concurrent first requests for one sub create exactly one user, all 200', async (tt) => {
+  const s = await setup(tt)
+  const results = await Promise.all(Array.from({ length: 50 }, () => s.me({ sub: 'racer', email: 'r@example.com' })))
+  tt.same(new Set(results.map((r) => r.statusCode)), new Set([200]))
+  tt.equal(new Set(results.map((r) => r.json().user.id)).size, 1, 'one user id')
+  const metrics = await s.app.inject({ method: 'GET', url: '/metrics' })
+  tt.match(metrics.body, /gatehouse_jit_provisions_total 1\n/)
+})
+
+t.test('a deleted user is provisioned afresh by the next token', async (tt) => {
+  const s = await setup(tt)
+  const first = (await s.me({ sub: 'gone' })).json().user.id
+  const key = await createApiKey(s.app, 'acme')
+  const del = await s.app.inject({ method: 'DELETE', url: '/integrations/users/gone', headers: { authorization: `Bearer ${key}` } })
+  tt.equal(del.statusCode, 204)
+  const second = (await s.me({ sub: 'gone' })).json().user.id
+  tt.not(second, first)
+  void admin
+})

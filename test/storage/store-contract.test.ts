@@ -1,0 +1,401 @@
+// The Store contract (src/storage/types.ts), run unchanged against every backend: SQLite always,
+// PostgreSQL when GATEHOUSE_TEST_POSTGRES_URL is set. Each test gets a fresh database with the real migrations.
+import t, { type Test } from 'tap'
+import { openStore } from '../../src/storage/index.js'
+import type { PartnerFields, Store } from '../../src/storage/types.js'
+import { tempDbPath } from '../helpers/build-app.js'
+import { POSTGRES_SKIP_MESSAGE, POSTGRES_URL, openPostgresStore, postgresOnly } from '../helpers/postgres.js'
+
+interface Backend {
+  name: 'sqlite' | 'postgres'
+  skip: string | false
+  open(tt: Test): Promise<Store>
+}
+
+const backends: Backend[] = [
+  {
+    name: 'sqlite',
+    skip: false,
+    async open(tt) {
+      const store = await openStore({ kind: 'sqlite', path: tempDbPath(tt) })
+      tt.teardown(() => store.close())
+      return store
+    },
+  },
+  { name: 'postgres', ...postgresOnly(), open: async (tt) => (await openPostgresStore(tt)).store },
+]
+
+if (!POSTGRES_URL) t.comment(POSTGRES_SKIP_MESSAGE)
+
+/** One test per backend, named `<backend>: <behaviour>`. */
+function contract(name: string, fn: (tt: Test, store: Store) => Promise<void>): void {
+  for (const backend of backends) {
+    t.test(`${backend.name}: ${name}`, { skip: backend.skip }, async (tt) => fn(tt, await backend.open(tt)))
+  }
+}
+
+const fields = (over: Partial<PartnerFields> = {}): PartnerFields => ({
+  name: 'Acme',
+  jwtIssuer: 'https://acme.example',
+  jwksUrl: 'https://acme.example/jwks.json',
+  jwtPublicKey: null,
+  jwtAudience: null,
+  maxTokenLifetimeSeconds: 3600,
+  status: 'active',
+  ...over,
+})
+
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function withPartner(store: Store, id = 'acme', over: Partial<PartnerFields> = {}) {
+  return store.partners.create(id, fields({ jwtIssuer: `https://${id}.example`, ...over }), 'test')
+}
+
+// ---- partners
+
+contract('partners: create starts at version 1, get and list return it', async (tt, store) => {
+  const created = await store.partners.create('acme', fields(), 'env')
+  tt.match(created, { id: 'acme', ...fields(), version: 1, createdAt: ISO, updatedAt: ISO })
+  tt.equal(created.createdAt, created.updatedAt)
+  tt.same(await store.partners.get('acme'), created)
+  tt.equal(await store.partners.get('nope'), null)
+  await store.partners.create('beta', fields({ jwtIssuer: 'https://beta.example', jwksUrl: null, jwtPublicKey: 'PEM', jwtAudience: 'aud' }), 'env')
+  await store.partners.create('alpha', fields({ jwtIssuer: 'https://alpha.example' }), 'env')
+  const list = await store.partners.list()
+  tt.same(list.map((p) => p.id), ['acme', 'alpha', 'beta'], 'listed by id')
+  tt.match(list[2], { jwksUrl: null, jwtPublicKey: 'PEM', jwtAudience: 'aud' })
+})
+
+contract('partners: listed in byte order of id, whatever the database collation', async (tt, store) => {
+  for (const id of ['ab', 'a-c', 'aa', 'a0', 'a-b']) await withPartner(store, id)
+  tt.same((await store.partners.list()).map((p) => p.id), ['a-b', 'a-c', 'a0', 'aa', 'ab'])
+})
+
+contract('partners: a taken jwtIssuer is a conflict naming the field, and writes nothing', async (tt, store) => {
+  await store.partners.create('acme', fields(), 'env')
+  const revision = await store.partners.revision()
+  const auditCount = (await store.audit.list({ limit: 100 })).length
+  await tt.rejects(store.partners.create('other', fields(), 'env'), { name: 'AppError', code: 'conflict', errors: [{ path: 'jwtIssuer' }] })
+  tt.equal(await store.partners.get('other'), null)
+  tt.equal(await store.partners.revision(), revision, 'revision unchanged')
+  tt.equal((await store.audit.list({ limit: 100 })).length, auditCount, 'nothing audited')
+  // jwtIssuer is matched exactly: a trailing slash is another issuer.
+  await store.partners.create('slash', fields({ jwtIssuer: 'https://acme.example/' }), 'env')
+})
+
+contract('partners: a taken id is a conflict naming the field, and writes nothing', async (tt, store) => {
+  const created = await store.partners.create('acme', fields(), 'env')
+  const revision = await store.partners.revision()
+  await tt.rejects(store.partners.create('acme', fields({ jwtIssuer: 'https://other.example' }), 'env'), {
+    name: 'AppError',
+    code: 'conflict',
+    errors: [{ path: 'id' }],
+  })
+  tt.same(await store.partners.get('acme'), created)
+  tt.equal(await store.partners.revision(), revision, 'revision unchanged')
+})
+
+contract('partners: update applies changes, bumps version by 1 and audits the changed fields', async (tt, store) => {
+  const created = await withPartner(store)
+  await sleep(5)
+  const res = await store.partners.update('acme', { name: 'Acme 2', jwtAudience: 'gatehouse', status: 'active' }, { actor: 'admin-token:x' })
+  tt.ok(res.ok)
+  if (!res.ok) return
+  tt.match(res.record, { name: 'Acme 2', jwtAudience: 'gatehouse', version: 2, createdAt: created.createdAt })
+  tt.ok(res.record.updatedAt > created.updatedAt, 'updatedAt moves')
+  tt.same(await store.partners.get('acme'), res.record)
+  const [entry] = await store.audit.list({ limit: 1 })
+  tt.match(entry, { actor: 'admin-token:x', action: 'partner.update', partnerId: 'acme' })
+  tt.same([...entry!.changedFields].sort(), ['jwtAudience', 'name'], 'only fields that changed')
+
+  const cleared = await store.partners.update('acme', { jwtAudience: null }, { expectedVersion: 2, actor: 'env' })
+  tt.match(cleared, { ok: true, record: { jwtAudience: null, version: 3 } })
+  const swapped = await store.partners.update('acme', { jwksUrl: null, jwtPublicKey: 'PEM' }, { actor: 'env' })
+  tt.match(swapped, { ok: true, record: { jwksUrl: null, jwtPublicKey: 'PEM', version: 4 } })
+})
+
+contract('partners: update with a stale expectedVersion or unknown id changes nothing', async (tt, store) => {
+  await withPartner(store)
+  const revision = await store.partners.revision()
+  tt.same(await store.partners.update('acme', { name: 'X' }, { expectedVersion: 7, actor: 'env' }), { ok: false, reason: 'version_mismatch' })
+  tt.same(await store.partners.update('nope', { name: 'X' }, { actor: 'env' }), { ok: false, reason: 'not_found' })
+  tt.match(await store.partners.get('acme'), { name: 'Acme', version: 1 })
+  tt.equal(await store.partners.revision(), revision)
+})
+
+contract('partners: a no-op update keeps the version, audits nothing and leaves the revision', async (tt, store) => {
+  const created = await withPartner(store)
+  const revision = await store.partners.revision()
+  const auditCount = (await store.audit.list({ limit: 100 })).length
+  const res = await store.partners.update('acme', { name: 'Acme', jwtAudience: null, status: 'active' }, { expectedVersion: 1, actor: 'env' })
+  tt.same(res, { ok: true, record: created })
+  tt.same(await store.partners.update('acme', {}, { actor: 'env' }), { ok: true, record: created })
+  tt.equal(await store.partners.revision(), revision)
+  tt.equal((await store.audit.list({ limit: 100 })).length, auditCount)
+})
+
+contract('partners: update to a taken jwtIssuer is a conflict and leaves the record', async (tt, store) => {
+  await withPartner(store, 'acme')
+  await withPartner(store, 'beta')
+  await tt.rejects(store.partners.update('beta', { jwtIssuer: 'https://acme.example' }, { actor: 'env' }), {
+    code: 'conflict',
+    errors: [{ path: 'jwtIssuer' }],
+  })
+  tt.match(await store.partners.get('beta'), { jwtIssuer: 'https://beta.example', version: 1 })
+})
+
+contract('partners: delete only a disabled partner, honouring expectedVersion', async (tt, store) => {
+  await withPartner(store)
+  tt.same(await store.partners.delete('nope', { actor: 'env' }), { ok: false, reason: 'not_found' })
+  tt.same(await store.partners.delete('acme', { actor: 'env' }), { ok: false, reason: 'not_disabled' })
+  await store.partners.update('acme', { status: 'disabled' }, { actor: 'env' })
+  tt.same(await store.partners.delete('acme', { expectedVersion: 1, actor: 'env' }), { ok: false, reason: 'version_mismatch' })
+  tt.ok(await store.partners.get('acme'), 'still there')
+  tt.same(await store.partners.delete('acme', { expectedVersion: 2, actor: 'cli' }), { ok: true })
+  tt.equal(await store.partners.get('acme'), null)
+  tt.same(await store.partners.delete('acme', { actor: 'env' }), { ok: false, reason: 'not_found' })
+  tt.match((await store.audit.list({ limit: 1 }))[0], { actor: 'cli', action: 'partner.delete', partnerId: 'acme', changedFields: [] })
+})
+
+contract('partners: delete cascades to users and API keys, and leaves other partners alone', async (tt, store) => {
+  await withPartner(store, 'acme')
+  await withPartner(store, 'beta')
+  await store.apiKeys.create({ id: 'k1', partnerId: 'acme', prefix: 'gh_pk_a', hash: 'hash-a' }, 'env')
+  await store.apiKeys.create({ id: 'k2', partnerId: 'beta', prefix: 'gh_pk_b', hash: 'hash-b' }, 'env')
+  await store.users.upsert('acme', 'u1', { email: 'a@example.com' })
+  await store.users.provision('acme', 'u2', {})
+  await store.users.upsert('beta', 'u1', {})
+  await store.partners.update('acme', { status: 'disabled' }, { actor: 'env' })
+  tt.same(await store.partners.delete('acme', { actor: 'env' }), { ok: true })
+  tt.equal(await store.users.get('acme', 'u1'), null)
+  tt.equal(await store.users.get('acme', 'u2'), null)
+  tt.equal(await store.apiKeys.findActive('hash-a'), null)
+  tt.same(await store.apiKeys.list('acme'), [])
+  tt.ok(await store.users.get('beta', 'u1'), "beta's user stays")
+  tt.same(await store.apiKeys.findActive('hash-b'), { id: 'k2', partnerId: 'beta' })
+  // A partner re-created under the same id starts empty.
+  await withPartner(store, 'acme')
+  tt.equal(await store.users.get('acme', 'u1'), null)
+  tt.same(await store.apiKeys.list('acme'), [])
+})
+
+contract('partners: the revision grows with every partner write', async (tt, store) => {
+  const seen = [await store.partners.revision()]
+  const moved = async (what: string) => {
+    const r = await store.partners.revision()
+    tt.ok(r > seen.at(-1)!, `${what} moves the revision`)
+    seen.push(r)
+  }
+  await withPartner(store)
+  await moved('create')
+  await store.partners.update('acme', { name: 'Renamed' }, { actor: 'env' })
+  await moved('update')
+  await store.partners.update('acme', { status: 'disabled' }, { actor: 'env' })
+  await moved('disable')
+  await store.partners.delete('acme', { actor: 'env' })
+  await moved('delete')
+  tt.equal(typeof seen[0], 'number')
+})
+
+contract('partners: concurrent updates each bump the version once and the revision counts them all', async (tt, store) => {
+  await withPartner(store)
+  const before = await store.partners.revision()
+  const outcomes = await Promise.all(
+    Array.from({ length: 10 }, (_, i) => store.partners.update('acme', { name: `Name ${i}` }, { actor: 'env' })),
+  )
+  tt.ok(outcomes.every((o) => o.ok))
+  const versions = outcomes.map((o) => (o.ok ? o.record.version : 0)).sort((a, b) => a - b)
+  tt.same(versions, [2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 'no lost update: every write got its own version')
+  tt.equal(await store.partners.revision(), before + 10)
+})
+
+// ---- API keys
+
+contract('api keys: create, list per partner, findActive by hash', async (tt, store) => {
+  await withPartner(store, 'acme')
+  await withPartner(store, 'beta')
+  const k1 = await store.apiKeys.create({ id: 'k1', partnerId: 'acme', prefix: 'gh_pk_1', hash: 'h1' }, 'admin-token:a')
+  tt.same(k1, { id: 'k1', partnerId: 'acme', prefix: 'gh_pk_1', createdAt: k1.createdAt, revokedAt: null })
+  tt.match(k1.createdAt, ISO)
+  await store.apiKeys.create({ id: 'k2', partnerId: 'acme', prefix: 'gh_pk_2', hash: 'h2' }, 'env')
+  await store.apiKeys.create({ id: 'k3', partnerId: 'beta', prefix: 'gh_pk_3', hash: 'h3' }, 'env')
+  tt.same((await store.apiKeys.list('acme')).map((k) => k.id).sort(), ['k1', 'k2'])
+  tt.same((await store.apiKeys.list('beta')).map((k) => k.id), ['k3'])
+  tt.same(await store.apiKeys.list('nope'), [])
+  tt.same(await store.apiKeys.findActive('h1'), { id: 'k1', partnerId: 'acme' })
+  tt.same(await store.apiKeys.findActive('h3'), { id: 'k3', partnerId: 'beta' })
+  tt.equal(await store.apiKeys.findActive('unknown'), null)
+  tt.match((await store.audit.list({ limit: 3 })).at(-1), { actor: 'admin-token:a', action: 'api_key.create', partnerId: 'acme', changedFields: ['apiKey'] })
+})
+
+contract('api keys: revoke only through the owning partner, once; a revoked key is no longer found', async (tt, store) => {
+  await withPartner(store, 'acme')
+  await withPartner(store, 'beta')
+  await store.apiKeys.create({ id: 'k1', partnerId: 'acme', prefix: 'gh_pk_1', hash: 'h1' }, 'env')
+  await store.apiKeys.create({ id: 'k2', partnerId: 'acme', prefix: 'gh_pk_2', hash: 'h2' }, 'env')
+  tt.equal(await store.apiKeys.revoke('beta', 'k1', 'env'), false, "another partner's key")
+  tt.equal(await store.apiKeys.revoke('acme', 'nope', 'env'), false)
+  tt.ok(await store.apiKeys.findActive('h1'))
+  tt.equal(await store.apiKeys.revoke('acme', 'k1', 'admin-token:r'), true)
+  tt.equal(await store.apiKeys.revoke('acme', 'k1', 'env'), false, 'already revoked')
+  tt.equal(await store.apiKeys.findActive('h1'), null)
+  tt.same(await store.apiKeys.findActive('h2'), { id: 'k2', partnerId: 'acme' }, 'the other key stays live')
+  const listed = await store.apiKeys.list('acme')
+  tt.match(listed.find((k) => k.id === 'k1'), { revokedAt: ISO })
+  tt.match(listed.find((k) => k.id === 'k2'), { revokedAt: null })
+  tt.match((await store.audit.list({ limit: 1 }))[0], { actor: 'admin-token:r', action: 'api_key.revoke', partnerId: 'acme' })
+})
+
+// ---- admin tokens
+
+contract('admin tokens: count, create, list, findActive, revoke', async (tt, store) => {
+  tt.equal(await store.adminTokens.countActive(), 0)
+  const a = await store.adminTokens.create({ id: 'a', prefix: 'gh_admin_a', hash: 'ha', label: 'bootstrap' }, 'bootstrap')
+  tt.same(a, { id: 'a', prefix: 'gh_admin_a', label: 'bootstrap', createdAt: a.createdAt, revokedAt: null })
+  tt.match(a.createdAt, ISO)
+  await store.adminTokens.create({ id: 'b', prefix: 'gh_admin_b', hash: 'hb', label: null }, 'cli')
+  tt.equal(await store.adminTokens.countActive(), 2)
+  tt.same((await store.adminTokens.list()).map((x) => x.id).sort(), ['a', 'b'])
+  tt.same(await store.adminTokens.findActive('ha'), { id: 'a' })
+  tt.equal(await store.adminTokens.findActive('nope'), null)
+  tt.equal(await store.adminTokens.revoke('a', 'cli'), true)
+  tt.equal(await store.adminTokens.revoke('a', 'cli'), false)
+  tt.equal(await store.adminTokens.revoke('nope', 'cli'), false)
+  tt.equal(await store.adminTokens.findActive('ha'), null)
+  tt.equal(await store.adminTokens.countActive(), 1)
+  tt.match((await store.adminTokens.list()).find((x) => x.id === 'a'), { revokedAt: ISO })
+  const entries = await store.audit.list({ limit: 10 })
+  tt.same(entries.map((e) => e.action), ['admin_token.revoke', 'admin_token.create', 'admin_token.create'])
+  tt.match(entries[2], { actor: 'bootstrap', partnerId: null, changedFields: ['adminToken'] })
+})
+
+// ---- users
+
+contract('users: upsert creates, then updates: absent unchanged, null clears', async (tt, store) => {
+  await withPartner(store)
+  const first = await store.users.upsert('acme', 'u-1', { email: 'ada@example.com', displayName: 'Ada', countryCode: 'GB' })
+  tt.equal(first.created, true)
+  tt.match(first.user, {
+    partnerId: 'acme',
+    externalUserId: 'u-1',
+    email: 'ada@example.com',
+    displayName: 'Ada',
+    phone: null,
+    countryCode: 'GB',
+    locale: null,
+    provisionedBy: 'api',
+    createdAt: ISO,
+    updatedAt: ISO,
+  })
+  tt.match(first.user.id, /^[0-9a-f-]{36}$/)
+  await sleep(5)
+  const second = await store.users.upsert('acme', 'u-1', { displayName: null, phone: '+44 20', locale: 'en-GB' })
+  tt.equal(second.created, false)
+  tt.same(second.user, {
+    ...first.user,
+    displayName: null,
+    phone: '+44 20',
+    locale: 'en-GB',
+    updatedAt: second.user.updatedAt,
+  })
+  tt.ok(second.user.updatedAt > first.user.updatedAt, 'updatedAt moves')
+  tt.same(await store.users.get('acme', 'u-1'), second.user)
+})
+
+contract('users: upsert with no fields leaves an existing user exactly as it was', async (tt, store) => {
+  await withPartner(store)
+  const first = await store.users.upsert('acme', 'u', { email: 'e@example.com' })
+  await sleep(5)
+  const again = await store.users.upsert('acme', 'u', {})
+  tt.same(again, { user: first.user, created: false })
+  const fresh = await store.users.upsert('acme', 'empty', {})
+  tt.match(fresh, { created: true, user: { email: null, provisionedBy: 'api' } })
+})
+
+contract('users: provision creates from the profile and never overwrites', async (tt, store) => {
+  await withPartner(store)
+  const first = await store.users.provision('acme', 'sub-1', { email: 'first@example.com', locale: 'fr' })
+  tt.match(first, { created: true, user: { externalUserId: 'sub-1', email: 'first@example.com', locale: 'fr', provisionedBy: 'jit' } })
+  const again = await store.users.provision('acme', 'sub-1', { email: 'second@example.com', displayName: 'New' })
+  tt.same(again, { user: first.user, created: false })
+  const api = await store.users.upsert('acme', 'sub-2', { email: 'api@example.com' })
+  tt.same(await store.users.provision('acme', 'sub-2', { email: 'jit@example.com' }), { user: api.user, created: false })
+})
+
+contract('users: 50 concurrent provisions of one new user make one row, all answered with it', async (tt, store) => {
+  await withPartner(store)
+  const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.users.provision('acme', 'racer', { email: `r${i}@example.com` })))
+  tt.equal(new Set(results.map((r) => r.user.id)).size, 1, 'one user id')
+  tt.equal(results.filter((r) => r.created).length, 1, 'exactly one caller created it')
+  const winner = results.find((r) => r.created)!.user
+  tt.ok(results.every((r) => r.user.email === winner.email), 'all see the stored row, not their own profile')
+  tt.same(await store.users.get('acme', 'racer'), winner)
+})
+
+contract('users: concurrent upserts of one new user report created exactly once', async (tt, store) => {
+  await withPartner(store)
+  const results = await Promise.all(Array.from({ length: 30 }, (_, i) => store.users.upsert('acme', 'both', { displayName: `n${i}` })))
+  tt.equal(new Set(results.map((r) => r.user.id)).size, 1)
+  tt.equal(results.filter((r) => r.created).length, 1)
+  const stored = await store.users.get('acme', 'both')
+  tt.ok(results.some((r) => r.user.displayName === stored!.displayName), 'the stored row is one of the writes')
+})
+
+contract('users: get and delete are scoped to the partner; a deleted user is provisioned afresh', async (tt, store) => {
+  await withPartner(store, 'acme')
+  await withPartner(store, 'beta')
+  const a = (await store.users.upsert('acme', 'same', { email: 'a@example.com' })).user
+  const b = (await store.users.upsert('beta', 'same', { email: 'b@example.com' })).user
+  tt.not(a.id, b.id)
+  tt.equal((await store.users.get('beta', 'same'))!.email, 'b@example.com')
+  tt.equal(await store.users.get('acme', 'other'), null)
+  tt.equal(await store.users.delete('acme', 'same'), true)
+  tt.equal(await store.users.delete('acme', 'same'), false)
+  tt.equal(await store.users.get('acme', 'same'), null)
+  tt.same(await store.users.get('beta', 'same'), b, "beta's user untouched")
+  const again = await store.users.provision('acme', 'same', {})
+  tt.equal(again.created, true)
+  tt.not(again.user.id, a.id)
+})
+
+contract('users: externalUserId is stored exactly (Unicode, 255 characters, case)', async (tt, store) => {
+  await withPartner(store)
+  const ids = ['Ünïcødé 🚀 /?#%', 'x'.repeat(255), 'CaseSensitive', 'casesensitive', ' padded ']
+  for (const id of ids) await store.users.upsert('acme', id, {})
+  for (const id of ids) tt.equal((await store.users.get('acme', id))?.externalUserId, id)
+})
+
+// ---- audit
+
+contract('audit: newest first, filtered by partner, limited, paged with before', async (tt, store) => {
+  await withPartner(store, 'acme')
+  await withPartner(store, 'beta')
+  await store.partners.update('acme', { name: 'A1' }, { actor: 'env' })
+  await store.partners.update('beta', { name: 'B1' }, { actor: 'env' })
+  await store.partners.update('acme', { name: 'A2' }, { actor: 'env' })
+  const all = await store.audit.list({ limit: 100 })
+  tt.equal(all.length, 5)
+  tt.same(all.map((e) => e.id), [...all.map((e) => e.id)].sort((x, y) => y - x), 'newest first')
+  tt.ok(all.every((e) => Number.isInteger(e.id) && ISO.test(e.at)))
+  tt.same(all.map((e) => `${e.partnerId}:${e.action}`), ['acme:partner.update', 'beta:partner.update', 'acme:partner.update', 'beta:partner.create', 'acme:partner.create'])
+  const acme = await store.audit.list({ partnerId: 'acme', limit: 100 })
+  tt.same(acme.map((e) => e.action), ['partner.update', 'partner.update', 'partner.create'])
+  tt.same(await store.audit.list({ partnerId: 'nope', limit: 100 }), [])
+  const page1 = await store.audit.list({ limit: 2 })
+  tt.same(page1, all.slice(0, 2))
+  const page2 = await store.audit.list({ limit: 2, before: page1.at(-1)!.id })
+  tt.same(page2, all.slice(2, 4))
+  const acmePaged = await store.audit.list({ partnerId: 'acme', limit: 10, before: acme[0]!.id })
+  tt.same(acmePaged, acme.slice(1))
+  tt.same(all[0]!.changedFields, ['name'])
+})
+
+// ---- lifecycle
+
+contract('checkReady resolves on a migrated database; close is idempotent', async (tt, store) => {
+  await tt.resolves(store.checkReady())
+  await store.close()
+  await store.close()
+  await tt.rejects(store.checkReady(), 'not ready once closed')
+})

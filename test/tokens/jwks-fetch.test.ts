@@ -1,0 +1,300 @@
+// fetchJwks against real servers on 127.0.0.1: limits, redirects, address checks, and failure reasons.
+import type { LookupAddress } from 'node:dns'
+import { lookup as dnsLookup } from 'node:dns/promises'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { hostname } from 'node:os'
+import t from 'tap'
+import { JWKS_TIMEOUT_MS, JwksFetchError, fetchJwks, guardedLookup } from '../../src/tokens/jwks-fetch.js'
+import { isBlockedAddress } from '../../src/tokens/network-policy.js'
+import { type JwksServer, startJwksServer } from '../helpers/jwks-server.js'
+import { makeKey } from '../helpers/keys.js'
+
+const open = { allowPrivateNetwork: true }
+
+/** The JwksFetchError reason of a fetch expected to fail. */
+async function reasonOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise
+  } catch (err) {
+    if (err instanceof JwksFetchError) return err.reason
+    throw err
+  }
+  throw new Error('fetch unexpectedly succeeded')
+}
+
+/** Routes /hop/N to /hop/N-1 and /hop/0 to the JWKS, answering each redirect with `status`. */
+function redirectChain(server: JwksServer, status = 302, delayMs = 0) {
+  const key = makeKey('k1')
+  server.setHandler((req, res) => {
+    const n = Number(/^\/hop\/(\d+)$/.exec(req.url ?? '')?.[1] ?? -1)
+    setTimeout(() => {
+      if (n > 0) {
+        res.writeHead(status, { location: `/hop/${n - 1}` })
+        res.end('moved')
+      } else if (n === 0) {
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=120' })
+        res.end(JSON.stringify({ keys: [key.publicJwk] }))
+      } else {
+        res.writeHead(404)
+        res.end()
+      }
+    }, delayMs)
+  })
+  return (n: number) => `http://127.0.0.1:${server.port}/hop/${n}`
+}
+
+t.test('a JWKS with Cache-Control is fetched and its max-age reported raw', async (tt) => {
+  const key = makeKey('k1')
+  const server = await startJwksServer(tt, [key.publicJwk])
+  let accept: string | undefined
+  server.setHandler((req, res) => {
+    accept = req.headers.accept
+    res.writeHead(200, { 'content-type': 'application/jwk-set+json', 'cache-control': 'public, max-age=300' })
+    res.end(JSON.stringify({ keys: [key.publicJwk] }))
+  })
+  const doc = await fetchJwks(server.url, open)
+  tt.same(doc, { keys: [key.publicJwk], maxAgeSeconds: 300, url: server.url })
+  tt.equal(accept, 'application/json, application/jwk-set+json')
+  tt.equal(server.requests, 1)
+})
+
+t.test('Cache-Control parsing: absent, no-store, no-cache, unclamped and unrelated directives', async (tt) => {
+  const server = await startJwksServer(tt, [])
+  const cases: [Record<string, string>, number | null][] = [
+    [{}, null],
+    [{ 'cache-control': 'no-store' }, 0],
+    [{ 'cache-control': 'no-cache, max-age=600' }, 0],
+    [{ 'cache-control': 'max-age=1' }, 1],
+    [{ 'cache-control': 'max-age=999999' }, 999999],
+    [{ 'cache-control': 'public, s-maxage=100' }, null],
+    [{ 'cache-control': 'MAX-AGE=42, must-revalidate' }, 42],
+  ]
+  for (const [headers, expected] of cases) {
+    server.setHeaders(headers)
+    tt.equal((await fetchJwks(server.url, open)).maxAgeSeconds, expected, JSON.stringify(headers))
+  }
+})
+
+t.test('a UTF-8 byte order mark is tolerated', async (tt) => {
+  const server = await startJwksServer(tt)
+  server.setHandler((_req, res) => res.end(`\uFEFF${JSON.stringify({ keys: [] })}`))
+  tt.same((await fetchJwks(server.url, open)).keys, [])
+})
+
+t.test('non-2xx answers are http_status', async (tt) => {
+  const server = await startJwksServer(tt)
+  for (const status of [500, 404, 204, 304]) {
+    server.setHandler((_req, res) => {
+      res.statusCode = status
+      res.end()
+    })
+    tt.equal(await reasonOf(fetchJwks(server.url, open)), status === 204 ? 'invalid_json' : 'http_status', `HTTP ${status}`)
+  }
+  server.setHandler((_req, res) => {
+    res.statusCode = 500
+    res.end('down')
+  })
+  const err = await fetchJwks(server.url, open).catch((e: unknown) => e)
+  tt.match(err, { reason: 'http_status', message: /500/ })
+})
+
+t.test('bodies that are not a JWKS', async (tt) => {
+  const server = await startJwksServer(tt)
+  const cases: [string, string][] = [
+    ['<html>not json', 'invalid_json'],
+    ['', 'invalid_json'],
+    ['{"keys":', 'invalid_json'],
+    ['null', 'invalid_jwks'],
+    ['[1,2]', 'invalid_jwks'],
+    ['"keys"', 'invalid_jwks'],
+    ['{"keys":{"a":1}}', 'invalid_jwks'],
+    ['{"key":[]}', 'invalid_jwks'],
+  ]
+  for (const [body, reason] of cases) {
+    server.setHandler((_req, res) => res.end(body))
+    tt.equal(await reasonOf(fetchJwks(server.url, open)), reason, JSON.stringify(body))
+  }
+})
+
+t.test('a 1 MiB body is too_large, declared or streamed', async (tt) => {
+  const server = await startJwksServer(tt)
+  const big = JSON.stringify({ keys: [], pad: 'x'.repeat(1024 * 1024) })
+  server.setHandler((_req, res) => {
+    res.writeHead(200, { 'content-length': Buffer.byteLength(big) })
+    res.end(big)
+  })
+  const declared = await fetchJwks(server.url, open).catch((e: unknown) => e)
+  tt.match(declared, { reason: 'too_large', message: /262144 bytes/ })
+
+  server.setHandler((_req, res) => {
+    // Chunked, no Content-Length: the cap has to be enforced while streaming.
+    for (let i = 0; i < 16; i++) res.write(big.slice(i * 65536, (i + 1) * 65536))
+    res.end(big.slice(16 * 65536))
+  })
+  tt.equal(await reasonOf(fetchJwks(server.url, open)), 'too_large')
+  tt.equal(await reasonOf(fetchJwks(server.url, { ...open, maxBytes: 10 })), 'too_large', 'maxBytes is honoured')
+  server.setHandler((_req, res) => res.end(JSON.stringify({ keys: [] })))
+  tt.same((await fetchJwks(server.url, open)).keys, [], 'a small body still passes')
+})
+
+t.test('a server that never answers times out and its socket is closed', async (tt) => {
+  const server = await startJwksServer(tt)
+  const serverSockets: Socket[] = []
+  server.setHandler((req) => {
+    serverSockets.push(req.socket)
+  })
+  const started = Date.now()
+  const err = await fetchJwks(server.url, { ...open, timeoutMs: 300 }).catch((e: unknown) => e)
+  tt.match(err, { reason: 'timeout', message: /300 ms/ })
+  tt.ok(Date.now() - started < 2000, 'answered near the deadline')
+  tt.equal(serverSockets.length, 1)
+  const socket = serverSockets[0]!
+  if (!socket.destroyed) await new Promise((resolve) => socket.once('close', resolve))
+  tt.ok(socket.destroyed, 'the client hung up')
+})
+
+t.test('the deadline also covers a body that stalls halfway', async (tt) => {
+  const server = await startJwksServer(tt)
+  server.setHandler((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.write('{"keys":[')
+  })
+  tt.equal(await reasonOf(fetchJwks(server.url, { ...open, timeoutMs: 300 })), 'timeout')
+})
+
+t.test('the default deadline is 5000 ms', async (tt) => {
+  tt.equal(JWKS_TIMEOUT_MS, 5000)
+  const server = await startJwksServer(tt)
+  server.setHandler(() => {})
+  // Arm the default deadline but let it fire early, so the test does not wait 5 s.
+  const original = AbortSignal.timeout
+  let armed: number | undefined
+  AbortSignal.timeout = (ms: number) => {
+    armed = ms
+    return original.call(AbortSignal, 50)
+  }
+  tt.teardown(() => {
+    AbortSignal.timeout = original
+  })
+  const err = await fetchJwks(server.url, open).catch((e: unknown) => e)
+  AbortSignal.timeout = original
+  tt.equal(armed, 5000)
+  tt.match(err, { reason: 'timeout', message: 'timed out after 5000 ms' })
+})
+
+t.test('redirects: up to 3 are followed, relative to the current URL', async (tt) => {
+  const server = await startJwksServer(tt)
+  const hop = redirectChain(server)
+  const doc = await fetchJwks(hop(3), open)
+  tt.equal(doc.url, hop(0), 'final URL reported')
+  tt.equal(doc.maxAgeSeconds, 120)
+  tt.equal(doc.keys.length, 1)
+  tt.equal(server.requests, 4)
+  for (const status of [301, 303, 307, 308]) {
+    redirectChain(server, status)
+    tt.equal((await fetchJwks(hop(1), open)).url, hop(0), `HTTP ${status} followed`)
+  }
+})
+
+t.test('a fourth redirect is too_many_redirects', async (tt) => {
+  const server = await startJwksServer(tt)
+  const hop = redirectChain(server)
+  tt.equal(await reasonOf(fetchJwks(hop(4), open)), 'too_many_redirects')
+  tt.equal(server.requests, 4, 'the fourth Location is not requested')
+  tt.equal(await reasonOf(fetchJwks(hop(2), { ...open, maxRedirects: 1 })), 'too_many_redirects')
+})
+
+t.test('one deadline covers the whole redirect chain', async (tt) => {
+  const server = await startJwksServer(tt)
+  const hop = redirectChain(server, 302, 150)
+  // Each hop alone fits in 400 ms; the four together do not.
+  tt.equal(await reasonOf(fetchJwks(hop(3), { ...open, timeoutMs: 400 })), 'timeout')
+})
+
+t.test('redirect targets must obey the jwksUrl rules', async (tt) => {
+  const server = await startJwksServer(tt, [makeKey('k1').publicJwk])
+  const cases: [string, string][] = [
+    ['ftp://127.0.0.1/jwks.json', 'bad_url'],
+    ['file:///etc/passwd', 'bad_url'],
+    [`http://user:secret@127.0.0.1:${server.port}/`, 'bad_url'],
+    ['http://[', 'bad_url'],
+  ]
+  for (const [location, reason] of cases) {
+    server.setHandler((req, res) => {
+      if (req.url === '/start') res.writeHead(302, { location })
+      else res.writeHead(200)
+      res.end(JSON.stringify({ keys: [] }))
+    })
+    const before = server.requests
+    const err = await fetchJwks(`http://127.0.0.1:${server.port}/start`, open).catch((e: unknown) => e)
+    tt.match(err, { reason }, location)
+    tt.notMatch((err as Error).message, /secret/, 'userinfo is not echoed')
+    tt.equal(server.requests - before, 1, 'the target is never requested')
+  }
+  server.setHandler((_req, res) => {
+    res.writeHead(302)
+    res.end()
+  })
+  tt.equal(await reasonOf(fetchJwks(server.url, open)), 'http_status', 'a redirect without Location')
+})
+
+t.test('loopback is refused before connecting when private networks are not allowed', async (tt) => {
+  const server = await startJwksServer(tt, [makeKey('k1').publicJwk])
+  const urls = [
+    `http://127.0.0.1:${server.port}/jwks.json`,
+    `http://localhost:${server.port}/jwks.json`,
+    `https://127.0.0.1:${server.port}/jwks.json`,
+    `https://localhost:${server.port}/jwks.json`,
+    `https://[::ffff:127.0.0.1]:${server.port}/jwks.json`,
+  ]
+  for (const url of urls) tt.equal(await reasonOf(fetchJwks(url, { allowPrivateNetwork: false })), 'bad_url', url)
+  tt.equal(server.requests, 0, 'no request reached the server')
+  tt.same((await fetchJwks(server.url, open)).keys.length, 1, 'the same server is reachable when allowed')
+})
+
+t.test('the connect-time lookup refuses blocked resolved addresses in both callback forms', async (tt) => {
+  const single = await new Promise<{ err: NodeJS.ErrnoException | null; address: string }>((resolve) =>
+    guardedLookup('localhost', {}, (err, address) => resolve({ err, address: address as string })),
+  )
+  tt.match(single.err, { code: 'EBLOCKED', message: /refused to connect to .*loopback\/private/ })
+  const all = await new Promise<{ err: NodeJS.ErrnoException | null }>((resolve) =>
+    guardedLookup('localhost', { all: true }, (err) => resolve({ err })),
+  )
+  tt.match(all.err, { code: 'EBLOCKED' })
+  const missing = await new Promise<{ err: NodeJS.ErrnoException | null }>((resolve) =>
+    guardedLookup('does-not-exist.invalid', { all: true }, (err) => resolve({ err })),
+  )
+  tt.ok(missing.err && missing.err.code !== 'EBLOCKED', 'resolver errors pass through')
+})
+
+// This host's own name usually resolves (through /etc/hosts) to a loopback or private address, and
+// is not a name the URL rules refuse up front, so only the connect-time lookup can catch it.
+const ownName = hostname().toLowerCase()
+const ownAddresses = await dnsLookup(ownName, { all: true }).catch(() => [] as LookupAddress[])
+const ownNameBlocked = !/(^|\.)localhost$/.test(ownName) && ownAddresses.some((a) => isBlockedAddress(a.address))
+
+t.test(
+  'a name resolving to a blocked address is refused at connect time',
+  { skip: ownNameBlocked ? false : `host name ${ownName} does not resolve to a blocked address here` },
+  async (tt) => {
+    const server = await startJwksServer(tt)
+    const url = `https://${ownName}:${server.port}/jwks.json`
+    const err = await fetchJwks(url, { allowPrivateNetwork: false, timeoutMs: 2000 }).catch((e: unknown) => e)
+    tt.match(err, { reason: 'blocked_address', message: /refused to connect to .*loopback\/private/ })
+    tt.equal(server.requests, 0)
+  },
+)
+
+t.test('a closed port is a network error', async (tt) => {
+  const probe = createServer((_req: IncomingMessage, res: ServerResponse) => res.end())
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const port = (probe.address() as AddressInfo).port
+  await new Promise((resolve) => probe.close(resolve))
+  tt.equal(await reasonOf(fetchJwks(`http://127.0.0.1:${port}/jwks.json`, open)), 'network')
+})
+
+t.test('a malformed URL is bad_url', async (tt) => {
+  tt.equal(await reasonOf(fetchJwks('not a url', open)), 'bad_url')
+  tt.equal(await reasonOf(fetchJwks('ftp://example.com/jwks.json', open)), 'bad_url')
+})
