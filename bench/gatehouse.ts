@@ -1,0 +1,65 @@
+// Starts Gatehouse the real way (`node --import tsx src/server.ts`) and sets it up through its admin API.
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import { freePort, type ServerProcess, spawnServer } from './processes.js'
+import { AUDIENCE, ISSUER, TOKEN_LIFETIME_SECONDS } from './tokens.js'
+
+export const BENCH_PARTNER = 'bench-partner'
+
+export interface Gatehouse extends ServerProcess {
+  /** A partner API key of the bench partner. */
+  apiKey: string
+}
+
+export interface GatehouseOptions {
+  name: string
+  databasePath: string
+  /** VERIFY_CACHE_SIZE; undefined keeps Gatehouse's default. */
+  verifyCacheSize?: number
+  jwksUrl: string
+  /** Write a V8 CPU profile of the server into this folder when it exits. */
+  cpuProfileDir?: string
+  /** False when the database already holds the bench partner (a restart): skip the admin set-up. */
+  setup?: boolean
+}
+
+async function call(url: string, method: string, token: string, body?: object): Promise<Record<string, unknown>> {
+  const res = await fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  })
+  const text = await res.text()
+  if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${text}`)
+  return JSON.parse(text) as Record<string, unknown>
+}
+
+export async function startGatehouse(options: GatehouseOptions): Promise<Gatehouse> {
+  const adminToken = `bench-admin-${randomBytes(16).toString('hex')}`
+  const profiling = options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : []
+  const server = await spawnServer({
+    name: options.name,
+    args: [...profiling, '--import', 'tsx', join('src', 'server.ts')],
+    port: await freePort(),
+    env: {
+      DATABASE_URL: options.databasePath,
+      ADMIN_TOKEN: adminToken,
+      JWKS_ALLOW_PRIVATE_NETWORK: 'true',
+      LOG_LEVEL: 'warn',
+      ...(options.verifyCacheSize === undefined ? {} : { VERIFY_CACHE_SIZE: String(options.verifyCacheSize) }),
+    },
+  })
+  if (options.setup === false) return { ...server, apiKey: '' }
+  const partner = await call(`${server.url}/admin/partners`, 'POST', adminToken, {
+    id: BENCH_PARTNER,
+    name: 'Bench partner',
+    jwtIssuer: ISSUER,
+    jwksUrl: options.jwksUrl,
+    jwtAudience: AUDIENCE,
+    maxTokenLifetimeSeconds: TOKEN_LIFETIME_SECONDS,
+  })
+  const warnings = partner.warnings as string[] | undefined
+  if (warnings?.length) throw new Error(`${options.name}: partner setup warned: ${warnings.join('; ')}`)
+  const key = await call(`${server.url}/admin/partners/${BENCH_PARTNER}/api-keys`, 'POST', adminToken)
+  return { ...server, apiKey: key.key as string }
+}
