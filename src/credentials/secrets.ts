@@ -1,5 +1,5 @@
 // Bearer secrets (partner API keys, admin tokens): generated with 256 bits of entropy, stored as SHA-256 only.
-import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import { hash, randomBytes, randomUUID } from 'node:crypto'
 
 export interface NewSecret {
   id: string
@@ -13,7 +13,7 @@ export interface NewSecret {
 // A fast hash is right here: the secrets are random 256-bit values, so there is nothing to brute-force,
 // and a slow KDF would cost every request.
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex')
+  return hash('sha256', secret, 'hex')
 }
 
 export function generateSecret(kind: 'gh_pk' | 'gh_admin'): NewSecret {

@@ -1,5 +1,5 @@
 // The /me verifier: the ordered checks behind a bounded cache of recent results (a webview reuses one token).
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import { type VerifiedToken, type VerifyOptions, verifyPartnerToken } from './verify-partner-token.js'
 
@@ -23,7 +23,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   if (options.cacheSize === 0) return { verify: (token) => verifyPartnerToken(token, options) }
   const cache = new LRUCache<string, CachedResult>({ max: options.cacheSize })
   // Keyed by digest so the cache holds no bearer tokens and a bounded amount of memory.
-  const digest = (token: string) => createHash('sha256').update(token).digest('base64url')
+  const digest = (token: string) => hash('sha256', token, 'base64url')
 
   /** A result stands only while its partner entry (one per record version) and its key are still current. */
   function stillValid(hit: CachedResult): boolean {

@@ -109,11 +109,11 @@ export async function verifyPartnerToken(token: string, options: VerifyOptions, 
     pass(`RSA ${bits} bits`)
 
     step = 'signature'
-    if (!verifyRs256(key, signingInput, signature)) {
+    if (!(await verifyRs256(key, signingInput, signature))) {
       // Same-kid rotation: the partner may have replaced the key material behind an unchanged kid.
       const replacement =
         partner.keys.kind === 'jwks' ? await partner.keys.source.refetchAfterSignatureFailure(kid as string | undefined, key) : null
-      if (!replacement || !verifyRs256(replacement, signingInput, signature)) {
+      if (!replacement || !(await verifyRs256(replacement, signingInput, signature))) {
         throw new AppError('invalid_signature', 'RS256 signature does not verify with the partner key')
       }
       key = replacement

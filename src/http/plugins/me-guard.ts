@@ -23,10 +23,10 @@ async function meGuard(app: FastifyInstance): Promise<void> {
       if (bearer.kind === 'missing') throw new AppError('missing_token', 'send Authorization: Bearer <token signed by your partner>')
       request.token = await verifier.verify(bearer.credential)
     } catch (err) {
-      if (err instanceof AppError) metrics.verifications.inc({ code: err.code, partner: err.partnerId ?? '' })
+      if (err instanceof AppError) metrics.countVerification(err.code, err.partnerId ?? '')
       throw err
     }
-    metrics.verifications.inc({ code: 'ok', partner: request.token.partner.record.id })
+    metrics.countVerification('ok', request.token.partner.record.id)
   })
 }
 

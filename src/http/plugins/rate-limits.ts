@@ -13,12 +13,14 @@ export interface RateLimitsOptions {
 async function rateLimits(app: FastifyInstance, options: RateLimitsOptions): Promise<void> {
   const { authFailures } = app.services
   // Registered before the scope's auth guard, so a blocked IP is refused before any verification work.
-  app.addHook('onRequest', async (request) => {
+  // Callback-style hooks: they run on every request of the scope, and an async hook costs a promise each.
+  app.addHook('onRequest', (request, _reply, done) => {
     const wait = authFailures.blockedFor(request.ip)
-    if (wait > 0) throw new AppError('rate_limited', 'too many failed authentications from this address', { retryAfterSeconds: wait })
+    done(wait > 0 ? new AppError('rate_limited', 'too many failed authentications from this address', { retryAfterSeconds: wait }) : undefined)
   })
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     if (reply.statusCode === 401) authFailures.recordFailure(request.ip)
+    done()
   })
   if (options.perCredential > 0) {
     // Route-level hooks run after the scope's guard: only authenticated requests spend a budget.

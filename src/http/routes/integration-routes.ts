@@ -8,6 +8,7 @@ import partnerAuth from '../plugins/partner-auth.js'
 import rateLimits from '../plugins/rate-limits.js'
 import { problems } from '../schemas/common.js'
 import { KeyViewSchema } from '../schemas/partner-schemas.js'
+import { fastSerializerCompiler, userJson } from '../schemas/user-json.js'
 import { ExternalUserParamsSchema, UserSchema, UserUpsertSchema } from '../schemas/user-schemas.js'
 
 const TokenCheckBodySchema = z.strictObject({ token: z.string() }).meta({ id: 'TokenCheckRequest' })
@@ -53,6 +54,7 @@ export default async function integrationRoutes(fastify: FastifyInstance): Promi
         body: UserUpsertSchema,
         response: { 200: UserSchema, 201: UserSchema, ...problems(400, 401, 413, 415) },
       },
+      serializerCompiler: fastSerializerCompiler(['200', '201'], userJson),
     },
     async (request, reply) => {
       const { externalUserId, ...profile } = request.body
@@ -71,6 +73,7 @@ export default async function integrationRoutes(fastify: FastifyInstance): Promi
         params: ExternalUserParamsSchema,
         response: { 200: UserSchema, ...problems(401, 404) },
       },
+      serializerCompiler: fastSerializerCompiler(['200'], userJson),
     },
     async (request) => {
       const user = await store.users.get(request.partner.id, request.params.externalUserId)

@@ -1,5 +1,4 @@
 // The embedded SQLite store (better-sqlite3 through drizzle): one process, WAL journal, durable on kill -9.
-import { randomUUID } from 'node:crypto'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -19,17 +18,14 @@ import type {
   PartnerRecord,
   PartnerStore,
   Store,
-  UserProfile,
-  UserRecord,
-  UserStore,
 } from '../types.js'
 import * as schema from './schema.js'
+import { createSqliteUserStore } from './sqlite-user-store.js'
 
 export const SQLITE_MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), '../../../migrations/sqlite')
 
 type Db = BetterSQLite3Database<typeof schema>
 type PartnerRow = typeof schema.partners.$inferSelect
-type UserRow = typeof schema.users.$inferSelect
 
 const partnerFromRow = (r: PartnerRow): PartnerRecord => ({
   ...r,
@@ -37,11 +33,6 @@ const partnerFromRow = (r: PartnerRow): PartnerRecord => ({
   updatedAt: toIso(r.updatedAt),
 })
 
-const userFromRow = (r: UserRow): UserRecord => ({
-  ...r,
-  createdAt: toIso(r.createdAt),
-  updatedAt: toIso(r.updatedAt),
-})
 
 function audit(db: Db, actor: Actor, action: string, partnerId: string | null, changedFields: string[] = []): void {
   db.insert(schema.auditLog)
@@ -62,7 +53,7 @@ function isUniqueViolation(err: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
 }
 
-function createPartnerStore(db: Db): PartnerStore {
+function createPartnerStore(db: Db, onUsersCascaded: () => void): PartnerStore {
   const byId = db.select().from(schema.partners).where(eq(schema.partners.id, sql.placeholder('id'))).prepare()
   return {
     async list() {
@@ -130,6 +121,7 @@ function createPartnerStore(db: Db): PartnerStore {
         tx.delete(schema.partners).where(eq(schema.partners.id, id)).run()
         audit(tx, actor, 'partner.delete', id)
         bumpPartnersRevision(tx)
+        onUsersCascaded()
         return { ok: true } as const
       })
     },
@@ -239,67 +231,6 @@ function createAdminTokenStore(db: Db): AdminTokenStore {
   }
 }
 
-/** Only the profile keys present in `profile` (absent = unchanged). */
-function presentProfile(profile: UserProfile): UserProfile {
-  const out: UserProfile = {}
-  for (const k of ['email', 'displayName', 'phone', 'countryCode', 'locale'] as const) {
-    if (profile[k] !== undefined) out[k] = profile[k]
-  }
-  return out
-}
-
-function createUserStore(db: Db): UserStore {
-  const t = schema.users
-  const byKey = db
-    .select()
-    .from(t)
-    .where(and(eq(t.partnerId, sql.placeholder('partnerId')), eq(t.externalUserId, sql.placeholder('externalUserId'))))
-    .prepare()
-  const insertNew = (partnerId: string, externalUserId: string, profile: UserProfile, by: 'api' | 'jit') => {
-    const now = Date.now()
-    return db
-      .insert(t)
-      .values({ id: randomUUID(), partnerId, externalUserId, ...presentProfile(profile), provisionedBy: by, createdAt: now, updatedAt: now })
-      .onConflictDoNothing()
-      .returning()
-      .get()
-  }
-  return {
-    async upsert(partnerId, externalUserId, profile) {
-      // better-sqlite3 is synchronous: this read-then-write transaction cannot interleave with another request.
-      return db.transaction((tx) => {
-        const existing = byKey.get({ partnerId, externalUserId })
-        if (!existing) {
-          return { user: userFromRow(insertNew(partnerId, externalUserId, profile, 'api')!), created: true }
-        }
-        const set = presentProfile(profile)
-        if (Object.keys(set).length === 0) return { user: userFromRow(existing), created: false }
-        const row = tx
-          .update(t)
-          .set({ ...set, updatedAt: Date.now() })
-          .where(eq(t.id, existing.id))
-          .returning()
-          .get()
-        return { user: userFromRow(row), created: false }
-      })
-    },
-    async provision(partnerId, externalUserId, profile) {
-      const existing = byKey.get({ partnerId, externalUserId })
-      if (existing) return { user: userFromRow(existing), created: false }
-      const inserted = insertNew(partnerId, externalUserId, profile, 'jit')
-      if (inserted) return { user: userFromRow(inserted), created: true }
-      return { user: userFromRow(byKey.get({ partnerId, externalUserId })!), created: false }
-    },
-    async get(partnerId, externalUserId) {
-      const row = byKey.get({ partnerId, externalUserId })
-      return row ? userFromRow(row) : null
-    },
-    async delete(partnerId, externalUserId) {
-      return db.delete(t).where(and(eq(t.partnerId, partnerId), eq(t.externalUserId, externalUserId))).run().changes > 0
-    },
-  }
-}
-
 function createAuditStore(db: Db): AuditStore {
   const t = schema.auditLog
   return {
@@ -332,12 +263,13 @@ export function createSqliteStore(path: string): Store {
   sqlite.pragma('busy_timeout = 5000')
   const db = drizzle(sqlite, { schema })
   migrate(db, { migrationsFolder: SQLITE_MIGRATIONS })
+  const users = createSqliteUserStore(db, sqlite)
   return {
     kind: 'sqlite',
-    partners: createPartnerStore(db),
+    partners: createPartnerStore(db, () => users.forgetAll()),
     apiKeys: createApiKeyStore(db),
     adminTokens: createAdminTokenStore(db),
-    users: createUserStore(db),
+    users,
     audit: createAuditStore(db),
     async checkReady() {
       sqlite.prepare('select 1').get()

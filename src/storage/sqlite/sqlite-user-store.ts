@@ -1,0 +1,152 @@
+// Users in the embedded SQLite store: prepared statements only, and a read cache that writes pass through.
+import { randomUUID } from 'node:crypto'
+import type Database from 'better-sqlite3'
+import { and, eq, sql } from 'drizzle-orm'
+import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
+import { LRUCache } from 'lru-cache'
+import { toIso } from '../time.js'
+import type { UserProfile, UserRecord, UserStore } from '../types.js'
+import { createGroupCommit } from './group-commit.js'
+import * as schema from './schema.js'
+
+type Db = BetterSQLite3Database<typeof schema>
+type UserRow = typeof schema.users.$inferSelect
+
+/**
+ * Users kept in memory. SQLite serves exactly one Gatehouse process (SPEC §6), so every write to the
+ * users table passes through this store and the cache can never be stale. A returning webview user
+ * then costs no query at all: the read was the largest cost of a cached `GET /me`.
+ */
+export const USER_CACHE_SIZE = 10_000
+
+const PROFILE_FIELDS = ['email', 'displayName', 'phone', 'countryCode', 'locale'] as const
+
+const userFromRow = (r: UserRow): UserRecord => ({
+  ...r,
+  createdAt: toIso(r.createdAt),
+  updatedAt: toIso(r.updatedAt),
+})
+
+const cacheKey = (partnerId: string, externalUserId: string) => `${partnerId}\u0000${externalUserId}`
+
+export interface SqliteUserStore extends UserStore {
+  /** Called when users change behind this store's back (a partner delete cascades to its users). */
+  forgetAll(): void
+}
+
+export function createSqliteUserStore(db: Db, sqlite: Database.Database): SqliteUserStore {
+  const t = schema.users
+  const cache = new LRUCache<string, UserRecord>({ max: USER_CACHE_SIZE })
+  const inSharedCommit = createGroupCommit(sqlite, () => cache.clear())
+  const byKey = db
+    .select()
+    .from(t)
+    .where(and(eq(t.partnerId, sql.placeholder('partnerId')), eq(t.externalUserId, sql.placeholder('externalUserId'))))
+    .prepare()
+  const insert = db
+    .insert(t)
+    .values({
+      id: sql.placeholder('id'),
+      partnerId: sql.placeholder('partnerId'),
+      externalUserId: sql.placeholder('externalUserId'),
+      email: sql.placeholder('email'),
+      displayName: sql.placeholder('displayName'),
+      phone: sql.placeholder('phone'),
+      countryCode: sql.placeholder('countryCode'),
+      locale: sql.placeholder('locale'),
+      provisionedBy: sql.placeholder('provisionedBy'),
+      createdAt: sql.placeholder('now'),
+      updatedAt: sql.placeholder('now'),
+    })
+    .onConflictDoNothing()
+    .returning()
+    .prepare()
+  const remove = db
+    .delete(t)
+    .where(and(eq(t.partnerId, sql.placeholder('partnerId')), eq(t.externalUserId, sql.placeholder('externalUserId'))))
+    .prepare()
+  // An update sets only the fields the request carried; one prepared statement per set of fields (≤ 31).
+  const updates = new Map<string, ReturnType<typeof prepareUpdate>>()
+  function prepareUpdate(fields: readonly (typeof PROFILE_FIELDS)[number][]) {
+    const set: Record<string, unknown> = { updatedAt: sql.placeholder('now') }
+    for (const f of fields) set[f] = sql.placeholder(f)
+    return db.update(t).set(set).where(eq(t.id, sql.placeholder('id'))).returning().prepare()
+  }
+
+  function read(partnerId: string, externalUserId: string): UserRecord | null {
+    const key = cacheKey(partnerId, externalUserId)
+    const cached = cache.get(key)
+    if (cached) return cached
+    const row = byKey.get({ partnerId, externalUserId })
+    if (!row) return null
+    const user = userFromRow(row)
+    cache.set(key, user)
+    return user
+  }
+
+  function remember(user: UserRecord): UserRecord {
+    cache.set(cacheKey(user.partnerId, user.externalUserId), user)
+    return user
+  }
+
+  /** Inserts unless the key is taken; undefined when another writer got there first. */
+  function insertNew(partnerId: string, externalUserId: string, profile: UserProfile, provisionedBy: 'api' | 'jit') {
+    const row = insert.get({
+      id: randomUUID(),
+      partnerId,
+      externalUserId,
+      email: profile.email ?? null,
+      displayName: profile.displayName ?? null,
+      phone: profile.phone ?? null,
+      countryCode: profile.countryCode ?? null,
+      locale: profile.locale ?? null,
+      provisionedBy,
+      now: Date.now(),
+    })
+    return row ? remember(userFromRow(row)) : undefined
+  }
+
+  // better-sqlite3 is synchronous: a read and the write after it cannot interleave with another request.
+  function upsert(partnerId: string, externalUserId: string, profile: UserProfile) {
+    let existing = read(partnerId, externalUserId)
+    if (!existing) {
+      const created = insertNew(partnerId, externalUserId, profile, 'api')
+      if (created) return { user: created, created: true }
+      // Only another process writing the same file gets here (SPEC §6 says one instance on SQLite).
+      existing = read(partnerId, externalUserId)!
+    }
+    const fields = PROFILE_FIELDS.filter((f) => profile[f] !== undefined)
+    if (fields.length === 0) return { user: existing, created: false }
+    const signature = fields.join(',')
+    let update = updates.get(signature)
+    if (!update) updates.set(signature, (update = prepareUpdate(fields)))
+    const values: Record<string, unknown> = { id: existing.id, now: Date.now() }
+    for (const f of fields) values[f] = profile[f]
+    return { user: remember(userFromRow(update.get(values)!)), created: false }
+  }
+
+  return {
+    upsert(partnerId, externalUserId, profile) {
+      return inSharedCommit(() => upsert(partnerId, externalUserId, profile))
+    },
+    async provision(partnerId, externalUserId, profile) {
+      const existing = read(partnerId, externalUserId)
+      if (existing) return { user: existing, created: false }
+      return inSharedCommit(() => {
+        const created = insertNew(partnerId, externalUserId, profile, 'jit')
+        if (created) return { user: created, created: true }
+        return { user: read(partnerId, externalUserId)!, created: false }
+      })
+    },
+    async get(partnerId, externalUserId) {
+      return read(partnerId, externalUserId)
+    },
+    async delete(partnerId, externalUserId) {
+      cache.delete(cacheKey(partnerId, externalUserId))
+      return remove.run({ partnerId, externalUserId }).changes > 0
+    },
+    forgetAll() {
+      cache.clear()
+    },
+  }
+}
