@@ -1,6 +1,6 @@
 // Starts Gatehouse the real way (`node --import tsx src/server.ts`) and sets it up through its admin API.
 import { randomBytes } from 'node:crypto'
-import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import { freePort, type ServerProcess, spawnServer } from './processes.js'
 import { AUDIENCE, ISSUER, TOKEN_LIFETIME_SECONDS } from './tokens.js'
 
@@ -13,6 +13,7 @@ export interface Gatehouse extends ServerProcess {
 
 export interface GatehouseOptions {
   name: string
+  /** A SQLite file path, or a postgres:// URL. */
   databasePath: string
   /** VERIFY_CACHE_SIZE; undefined keeps Gatehouse's default. */
   verifyCacheSize?: number
@@ -34,12 +35,20 @@ async function call(url: string, method: string, token: string, body?: object): 
   return JSON.parse(text) as Record<string, unknown>
 }
 
+/** The node arguments of `npm start`, so the benchmark measures exactly what operators run. */
+function npmStartArgs(): string[] {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }
+  const [command, ...args] = pkg.scripts.start.split(/\s+/)
+  if (command !== 'node') throw new Error(`npm start runs ${command}, expected node`)
+  return args
+}
+
 export async function startGatehouse(options: GatehouseOptions): Promise<Gatehouse> {
   const adminToken = `bench-admin-${randomBytes(16).toString('hex')}`
   const profiling = options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : []
   const server = await spawnServer({
     name: options.name,
-    args: [...profiling, '--import', 'tsx', join('src', 'server.ts')],
+    args: [...profiling, ...npmStartArgs()],
     port: await freePort(),
     env: {
       DATABASE_URL: options.databasePath,

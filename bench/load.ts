@@ -54,6 +54,39 @@ export async function measure(server: ServerProcess, spec: LoadSpec): Promise<Sa
   }
 }
 
+/**
+ * Load spread over several servers at once (a load balancer's view): the connections are split evenly,
+ * requests and server CPU are summed, latency is the worst of the servers' percentiles.
+ */
+export async function measureSpread(servers: ServerProcess[], specs: LoadSpec[]): Promise<Sample> {
+  const cpu0 = servers.map((s) => s.cpuMicros())
+  const results = await Promise.all(
+    servers.map((server, i) =>
+      runAutocannon({
+        url: server.url,
+        connections: Math.ceil(CONNECTIONS / servers.length),
+        timeout: 30,
+        duration: specs[i]!.duration ?? 5,
+        requests: [specs[i]!.request],
+      }),
+    ),
+  )
+  const cpu = servers.reduce((sum, s, i) => sum + s.cpuMicros() - cpu0[i]!, 0)
+  const requests = results.reduce((sum, r) => sum + r.requests.total, 0)
+  const seconds = Math.max(...results.map((r) => r.duration))
+  return {
+    requests,
+    seconds,
+    rps: requests / seconds,
+    p50: Math.max(...results.map((r) => r.latency.p50)),
+    p99: Math.max(...results.map((r) => r.latency.p99)),
+    cpuPerRequest: requests ? cpu / requests : 0,
+    rssBytes: Math.max(...servers.map((s) => s.rssBytes())),
+    non2xx: results.reduce((sum, r) => sum + r.non2xx, 0),
+    errors: results.reduce((sum, r) => sum + r.errors, 0),
+  }
+}
+
 /** A request rebuilt on every send: `next()` gives its bearer credential and, for a POST, its JSON body. */
 export function rotatingRequest(method: string, path: string, next: () => { bearer: string; body?: string }): Request {
   return {

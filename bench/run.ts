@@ -7,14 +7,15 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { BENCH_PARTNER, type Gatehouse, startGatehouse } from './gatehouse.js'
 import { type JwksServer, startJwksServer } from './jwks-server.js'
-import { type LoadSpec, measure, rotatingRequest, type Sample } from './load.js'
+import { type LoadSpec, measure, measureSpread, rotatingRequest, type Sample } from './load.js'
+import { type BenchSchema, createBenchSchema } from './postgres.js'
 import { summarizeProfile } from './profile.js'
 import { freePort, type ServerProcess, spawnServer } from './processes.js'
 import { fmt, mb, median, type Row, scenarioTable, summarize, table, type Target, targetsTable } from './report.js'
 import { SEED_PARTNERS, SEED_USERS, seedScaleDatabase, seedUsers } from './seed.js'
 import { AUDIENCE, CACHE_DIR, ISSUER, loadKeys, loadPool, subOf, type TokenPool } from './tokens.js'
 
-const SCENARIOS = ['me-verify', 'me-cached', 'me-jit', 'upsert', 'scale', 'tokens-1m'] as const
+const SCENARIOS = ['me-verify', 'me-cached', 'me-jit', 'upsert', 'scale', 'pg-two-instances', 'tokens-1m'] as const
 type Scenario = (typeof SCENARIOS)[number]
 
 const { values: args } = parseArgs({
@@ -30,7 +31,8 @@ const { values: args } = parseArgs({
 const quick = args.quick ?? false
 const only = args.only ? (args.only.split(',') as Scenario[]) : undefined
 for (const s of only ?? []) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s} (known: ${SCENARIOS.join(', ')})`)
-const selected = SCENARIOS.filter((s) => (only ? only.includes(s) : !(quick && s === 'tokens-1m')))
+// The quick run leaves out the two slowest set-ups (a million tokens; PostgreSQL instances).
+const selected = SCENARIOS.filter((s) => (only ? only.includes(s) : !(quick && (s === 'tokens-1m' || s === 'pg-two-instances'))))
 const plan = {
   rounds: Number(args.rounds ?? (quick ? 2 : 3)),
   duration: Number(args.duration ?? (quick ? 2.5 : 8)),
@@ -72,6 +74,8 @@ interface BenchTarget {
   server: ServerProcess
   jwksName?: string
   spec(duration: number): LoadSpec
+  /** Replaces `measure(server, spec(duration))`, e.g. to spread the load over several servers. */
+  run?(duration: number): Promise<Sample>
 }
 
 const meRequest = (next: () => string) => rotatingRequest('GET', '/me', () => ({ bearer: next() }))
@@ -81,7 +85,7 @@ async function alternate(jwks: JwksServer, targets: BenchTarget[]): Promise<Row[
   for (let round = 0; round < plan.rounds; round++) {
     const line: string[] = []
     for (const [i, target] of targets.entries()) {
-      const sample = await measure(target.server, target.spec(plan.duration))
+      const sample = await (target.run ? target.run(plan.duration) : measure(target.server, target.spec(plan.duration)))
       rows[i]!.samples.push(sample)
       line.push(`${target.label} ${fmt(sample.rps)}/s${sample.non2xx + sample.errors ? ` (${sample.non2xx} non-2xx, ${sample.errors} errors)` : ''}`)
     }
@@ -271,6 +275,54 @@ async function scale(ctx: Context): Promise<Row[]> {
   })
 }
 
+/**
+ * me-verify on PostgreSQL: one instance, then two instances on the same database with the load split
+ * evenly between them (README "Running several instances"). Needs a reachable PostgreSQL.
+ */
+async function pgTwoInstances(ctx: Context): Promise<Row[]> {
+  let schema: BenchSchema
+  try {
+    schema = await createBenchSchema()
+  } catch (err) {
+    log(`  skipped: PostgreSQL not reachable (${(err as Error).message}); set GATEHOUSE_BENCH_POSTGRES_URL`)
+    return []
+  }
+  try {
+    const name = 'gatehouse-pg'
+    const first = await startGatehouse({ name, databasePath: schema.url, verifyCacheSize: 0, jwksUrl: ctx.jwks.urlFor(name) })
+    return await withServers([Promise.resolve(first), startGatehouse({ name: 'gatehouse-pg-b', databasePath: schema.url, verifyCacheSize: 0, jwksUrl: ctx.jwks.urlFor(name), setup: false })], async ([a, b]) => {
+      await sanityCheck(a!, ctx.verifyPool, 'v-', true)
+      await provisionPass(a!, ctx.verifyPool)
+      await sanityCheck(b!, ctx.verifyPool, 'v-', true)
+      await warmUp(b!, meRequest(cycle(ctx.verifyPool)))
+      await warmUp(ctx.hello, meRequest(cycle(ctx.verifyPool)))
+      const target = (label: string, server: ServerProcess, jwksName?: string): BenchTarget => {
+        const next = cycle(ctx.verifyPool)
+        return { label, server, jwksName, spec: (duration) => ({ duration, request: meRequest(next) }) }
+      }
+      const nextA = cycle(ctx.verifyPool)
+      const nextB = cycle(ctx.verifyPool)
+      return alternate(ctx.jwks, [
+        target('hello (baseline)', ctx.hello),
+        target('gatehouse, 1 instance on PostgreSQL', a!, name),
+        {
+          label: 'gatehouse, 2 instances on one PostgreSQL',
+          server: a!,
+          jwksName: name,
+          spec: (duration) => ({ duration, request: meRequest(nextA) }),
+          run: (duration) =>
+            measureSpread([a!, b!], [
+              { duration, request: meRequest(nextA) },
+              { duration, request: meRequest(nextB) },
+            ]),
+        },
+      ])
+    })
+  } finally {
+    await schema.drop()
+  }
+}
+
 interface Checkpoint {
   sent: number
   rps: number
@@ -427,6 +479,7 @@ async function main(): Promise<void> {
       'me-jit': meJit,
       upsert,
       scale,
+      'pg-two-instances': pgTwoInstances,
     }
     const descriptions: Record<Scenario, string> = {
       'me-verify': `GET /me, ${VERIFY_TOKENS} distinct tokens cycled, users provisioned, VERIFY_CACHE_SIZE=0 (full verification)`,
@@ -434,6 +487,7 @@ async function main(): Promise<void> {
       'me-jit': 'GET /me, a new sub on every request (JIT insert), default cache',
       upsert: `POST /integrations/users at concurrency 50, ${UPSERT_IDS} external ids cycled (create then update), default durable SQLite`,
       scale: `me-verify on a database seeded with ${SEED_USERS} users and ${SEED_PARTNERS} partners, against an empty-db gatehouse`,
+      'pg-two-instances': 'me-verify on PostgreSQL: one instance, then two instances on one database sharing the load (full run only)',
       'tokens-1m': `${plan.tokens1m} distinct tokens (their users pre-written) sent once each, default cache; RSS after every ${plan.tokens1m / plan.checkpoints}`,
     }
     for (const scenario of selected) {
@@ -449,7 +503,7 @@ async function main(): Promise<void> {
         )
       } else {
         results[scenario] = await runners[scenario](ctx)
-        log(`\n${scenarioTable(results[scenario]!)}`)
+        if (results[scenario]!.length) log(`\n${scenarioTable(results[scenario]!)}`)
       }
       log(`(${scenario} took ${elapsed(t)})`)
     }
