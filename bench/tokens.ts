@@ -4,6 +4,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
+import type { PublicJwk } from '../src/cli/dev-keys.js'
+
+export type { PublicJwk }
 
 export const CACHE_DIR = new URL('./.cache/', import.meta.url).pathname
 export const ISSUER = 'https://partner.bench.example'
@@ -14,15 +17,6 @@ export const TOKEN_LIFETIME_SECONDS = 86_400
 /** A cached chunk is re-minted when it has less than this left, so no token expires mid-run. */
 const MIN_REMAINING_SECONDS = 2 * 3600
 const CHUNK = 50_000
-
-export interface PublicJwk {
-  kty: 'RSA'
-  n: string
-  e: string
-  kid: string
-  alg: 'RS256'
-  use: 'sig'
-}
 
 export interface BenchKeys {
   privateKeyPem: string

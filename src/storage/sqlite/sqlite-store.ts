@@ -33,7 +33,6 @@ const partnerFromRow = (r: PartnerRow): PartnerRecord => ({
   updatedAt: toIso(r.updatedAt),
 })
 
-
 function audit(db: Db, actor: Actor, action: string, partnerId: string | null, changedFields: string[] = []): void {
   db.insert(schema.auditLog)
     .values({ at: Date.now(), actor, action, partnerId, changedFields: JSON.stringify(changedFields) })
