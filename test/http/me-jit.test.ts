@@ -46,6 +46,16 @@ t.test('JIT fills a new row only: later tokens never overwrite stored fields', a
   tt.match(jit.json().user, { email: 'api@example.com', provisionedBy: 'api' })
 })
 
+t.test("a partner's upsert shows on the returning user's next /me (no stale user or body is served)", async (tt) => {
+  const s = await setup(tt)
+  tt.equal((await s.me({ sub: 'u6', email: 'old@example.com' })).json().user.email, 'old@example.com')
+  tt.equal((await s.me({ sub: 'u6' })).json().user.email, 'old@example.com', 'a returning user, served as stored')
+  const key = await createApiKey(s.app, 'acme')
+  const upsert = await s.app.inject({ method: 'POST', url: '/integrations/users', headers: { authorization: `Bearer ${key}` }, payload: { externalUserId: 'u6', email: 'new@example.com', phone: '+44 20 7946 0000' } })
+  tt.equal(upsert.statusCode, 200)
+  tt.match((await s.me({ sub: 'u6' })).json().user, { email: 'new@example.com', phone: '+44 20 7946 0000', provisionedBy: 'jit' })
+})
+
 t.test('50 concurrent first requests for one sub create exactly one user, all 200', async (tt) => {
   const s = await setup(tt)
   const results = await Promise.all(Array.from({ length: 50 }, () => s.me({ sub: 'racer', email: 'r@example.com' })))
