@@ -1,4 +1,4 @@
-// Starts Gatehouse the real way (`node --import tsx src/server.ts`) and sets it up through its admin API.
+// Starts Gatehouse the real way (node with `npm start`'s arguments) and sets it up through its admin API.
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { freePort, type ServerProcess, spawnServer } from './processes.js'
@@ -13,8 +13,8 @@ export interface Gatehouse extends ServerProcess {
 
 export interface GatehouseOptions {
   name: string
-  /** A SQLite file path, or a postgres:// URL. */
-  databasePath: string
+  /** DATABASE_URL: a SQLite file path, or a postgres:// URL. */
+  databaseUrl: string
   /** VERIFY_CACHE_SIZE; undefined keeps Gatehouse's default. */
   verifyCacheSize?: number
   jwksUrl: string
@@ -51,7 +51,7 @@ export async function startGatehouse(options: GatehouseOptions): Promise<Gatehou
     args: [...profiling, ...npmStartArgs()],
     port: await freePort(),
     env: {
-      DATABASE_URL: options.databasePath,
+      DATABASE_URL: options.databaseUrl,
       ADMIN_TOKEN: adminToken,
       JWKS_ALLOW_PRIVATE_NETWORK: 'true',
       LOG_LEVEL: 'warn',

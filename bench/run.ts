@@ -132,6 +132,12 @@ async function warmUp(server: ServerProcess, request: LoadSpec['request']): Prom
   await measure(server, { duration: plan.warmUpSeconds, request })
 }
 
+/** A /me target that cycles the verify pool on its own cursor. */
+function verifyTarget(ctx: Context, label: string, server: ServerProcess, jwksName?: string): BenchTarget {
+  const next = cycle(ctx.verifyPool)
+  return { label, server, jwksName, spec: (duration) => ({ duration, request: meRequest(next) }) }
+}
+
 interface Context {
   jwks: JwksServer
   hello: ServerProcess
@@ -144,7 +150,7 @@ interface Context {
 }
 
 const gatehouseAt = (ctx: Context, name: string, verifyCacheSize?: number, databasePath?: string) =>
-  startGatehouse({ name, databasePath: databasePath ?? join(ctx.tmp, `${name}.db`), verifyCacheSize, jwksUrl: ctx.jwks.urlFor(name) })
+  startGatehouse({ name, databaseUrl: databasePath ?? join(ctx.tmp, `${name}.db`), verifyCacheSize, jwksUrl: ctx.jwks.urlFor(name) })
 
 async function withServers<T>(servers: Promise<ServerProcess>[], fn: (started: ServerProcess[]) => Promise<T>): Promise<T> {
   const settled = await Promise.allSettled(servers)
@@ -179,15 +185,11 @@ async function meVerify(ctx: Context): Promise<Row[]> {
       for (const s of [gatehouse!, express!, jose!]) await sanityCheck(s, ctx.verifyPool, 'v-', s === gatehouse)
       await provisionPass(gatehouse!, ctx.verifyPool)
       for (const s of [ctx.hello, express!, jose!]) await warmUp(s, meRequest(cycle(ctx.verifyPool)))
-      const target = (label: string, server: ServerProcess, jwksName?: string): BenchTarget => {
-        const next = cycle(ctx.verifyPool)
-        return { label, server, jwksName, spec: (duration) => ({ duration, request: meRequest(next) }) }
-      }
       return alternate(ctx.jwks, [
-        target('hello (baseline)', ctx.hello),
-        target('gatehouse', gatehouse!, 'gatehouse-me-verify'),
-        target('express-jwt+jwks-rsa', express!, 'express-jwt'),
-        target('fastify+jose', jose!, 'fastify-jose'),
+        verifyTarget(ctx, 'hello (baseline)', ctx.hello),
+        verifyTarget(ctx, 'gatehouse', gatehouse!, 'gatehouse-me-verify'),
+        verifyTarget(ctx, 'express-jwt+jwks-rsa', express!, 'express-jwt'),
+        verifyTarget(ctx, 'fastify+jose', jose!, 'fastify-jose'),
       ])
     },
   )
@@ -198,11 +200,7 @@ async function meCached(ctx: Context): Promise<Row[]> {
     await sanityCheck(gatehouse!, ctx.verifyPool, 'v-', true)
     // Fills the result cache (default size 10,000 = the pool) and provisions every user.
     await provisionPass(gatehouse!, ctx.verifyPool)
-    const target = (label: string, server: ServerProcess, jwksName?: string): BenchTarget => {
-      const next = cycle(ctx.verifyPool)
-      return { label, server, jwksName, spec: (duration) => ({ duration, request: meRequest(next) }) }
-    }
-    return alternate(ctx.jwks, [target('hello (baseline)', ctx.hello), target('gatehouse (cache on)', gatehouse!, 'gatehouse-me-cached')])
+    return alternate(ctx.jwks, [verifyTarget(ctx, 'hello (baseline)', ctx.hello), verifyTarget(ctx, 'gatehouse (cache on)', gatehouse!, 'gatehouse-me-cached')])
   })
 }
 
@@ -262,14 +260,10 @@ async function scale(ctx: Context): Promise<Row[]> {
       await provisionPass(s, ctx.verifyPool)
     }
     await warmUp(ctx.hello, meRequest(cycle(ctx.verifyPool)))
-    const target = (label: string, server: ServerProcess, jwksName?: string): BenchTarget => {
-      const next = cycle(ctx.verifyPool)
-      return { label, server, jwksName, spec: (duration) => ({ duration, request: meRequest(next) }) }
-    }
     const rows = await alternate(ctx.jwks, [
-      target('hello (baseline)', ctx.hello),
-      target('gatehouse (empty db)', small!, 'gatehouse-small'),
-      target(`gatehouse (${SEED_USERS / 1e6}M users, ${SEED_PARTNERS / 1000}k partners)`, big!, 'gatehouse-scale'),
+      verifyTarget(ctx, 'hello (baseline)', ctx.hello),
+      verifyTarget(ctx, 'gatehouse (empty db)', small!, 'gatehouse-small'),
+      verifyTarget(ctx, `gatehouse (${SEED_USERS / 1e6}M users, ${SEED_PARTNERS / 1000}k partners)`, big!, 'gatehouse-scale'),
     ])
     log(`  empty db: ${await memoryLine(small!)}`)
     log(`  seeded db: ${await memoryLine(big!)}`)
@@ -291,22 +285,18 @@ async function pgTwoInstances(ctx: Context): Promise<Row[]> {
   }
   try {
     const name = 'gatehouse-pg'
-    const first = await startGatehouse({ name, databasePath: schema.url, verifyCacheSize: 0, jwksUrl: ctx.jwks.urlFor(name) })
-    return await withServers([Promise.resolve(first), startGatehouse({ name: 'gatehouse-pg-b', databasePath: schema.url, verifyCacheSize: 0, jwksUrl: ctx.jwks.urlFor(name), setup: false })], async ([a, b]) => {
+    const first = await startGatehouse({ name, databaseUrl: schema.url, verifyCacheSize: 0, jwksUrl: ctx.jwks.urlFor(name) })
+    return await withServers([Promise.resolve(first), startGatehouse({ name: 'gatehouse-pg-b', databaseUrl: schema.url, verifyCacheSize: 0, jwksUrl: ctx.jwks.urlFor(name), setup: false })], async ([a, b]) => {
       await sanityCheck(a!, ctx.verifyPool, 'v-', true)
       await provisionPass(a!, ctx.verifyPool)
       await sanityCheck(b!, ctx.verifyPool, 'v-', true)
       await warmUp(b!, meRequest(cycle(ctx.verifyPool)))
       await warmUp(ctx.hello, meRequest(cycle(ctx.verifyPool)))
-      const target = (label: string, server: ServerProcess, jwksName?: string): BenchTarget => {
-        const next = cycle(ctx.verifyPool)
-        return { label, server, jwksName, spec: (duration) => ({ duration, request: meRequest(next) }) }
-      }
       const nextA = cycle(ctx.verifyPool)
       const nextB = cycle(ctx.verifyPool)
       return alternate(ctx.jwks, [
-        target('hello (baseline)', ctx.hello),
-        target('gatehouse, 1 instance on PostgreSQL', a!, name),
+        verifyTarget(ctx, 'hello (baseline)', ctx.hello),
+        verifyTarget(ctx, 'gatehouse, 1 instance on PostgreSQL', a!, name),
         {
           label: 'gatehouse, 2 instances on one PostgreSQL',
           server: a!,
@@ -343,7 +333,7 @@ async function tokens1m(ctx: Context): Promise<Checkpoint[]> {
   const t0 = performance.now()
   seedUsers(databasePath, BENCH_PARTNER, (i) => subOf('j-', i), plan.tokens1m + 1000)
   log(`  wrote ${plan.tokens1m + 1000} users of ${BENCH_PARTNER} in ${elapsed(t0)}`)
-  const restarted = startGatehouse({ name, databasePath, jwksUrl: ctx.jwks.urlFor(name), setup: false })
+  const restarted = startGatehouse({ name, databaseUrl: databasePath, jwksUrl: ctx.jwks.urlFor(name), setup: false })
   return withServers([restarted], async ([gatehouse]) => {
     // A fresh process and a fresh walk over the pool: every token is sent once, each a result-cache miss.
     const tokens = sequence(ctx.jitPool)
@@ -371,7 +361,7 @@ async function profileScenario(ctx: Context, scenario: (typeof PROFILED)[number]
   mkdirSync(dir, { recursive: true })
   const options = {
     name: 'gatehouse-profile',
-    databasePath: join(ctx.tmp, 'profile.db'),
+    databaseUrl: join(ctx.tmp, 'profile.db'),
     verifyCacheSize: scenario === 'me-verify' ? 0 : undefined,
     jwksUrl: ctx.jwks.urlFor('gatehouse-profile'),
   }

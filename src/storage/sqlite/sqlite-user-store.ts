@@ -17,7 +17,7 @@ type UserRow = typeof schema.users.$inferSelect
  * users table passes through this store and the cache can never be stale. A returning webview user
  * then costs no query at all: the read was the largest cost of a cached `GET /me`.
  */
-export const USER_CACHE_SIZE = 10_000
+const USER_CACHE_SIZE = 10_000
 
 const PROFILE_FIELDS = ['email', 'displayName', 'phone', 'countryCode', 'locale'] as const
 
