@@ -15,8 +15,8 @@ export interface GatehouseOptions {
   name: string
   /** DATABASE_URL: a SQLite file path, or a postgres:// URL. */
   databaseUrl: string
-  /** VERIFY_CACHE_SIZE; undefined keeps Gatehouse's default. */
-  verifyCacheSize?: number
+  /** VERIFY_CACHE_MB; undefined keeps Gatehouse's default. */
+  verifyCacheMb?: number
   jwksUrl: string
   /** Write a V8 CPU profile of the server into this folder when it exits. */
   cpuProfileDir?: string
@@ -55,7 +55,7 @@ export async function startGatehouse(options: GatehouseOptions): Promise<Gatehou
       ADMIN_TOKEN: adminToken,
       JWKS_ALLOW_PRIVATE_NETWORK: 'true',
       LOG_LEVEL: 'warn',
-      ...(options.verifyCacheSize === undefined ? {} : { VERIFY_CACHE_SIZE: String(options.verifyCacheSize) }),
+      ...(options.verifyCacheMb === undefined ? {} : { VERIFY_CACHE_MB: String(options.verifyCacheMb) }),
     },
   })
   if (options.setup === false) return { ...server, apiKey: '' }

@@ -52,7 +52,7 @@ export interface SpawnOptions {
 export async function spawnServer(options: SpawnOptions): Promise<ServerProcess> {
   // Never leak one run's Gatehouse settings into another child through the parent's environment.
   const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(PORT|HOST|DATABASE_URL|ADMIN_TOKEN|VERIFY_CACHE_SIZE|LOG_LEVEL|JWKS_|NODE_OPTIONS)/.test(k)),
+    Object.entries(process.env).filter(([k]) => !/^(PORT|HOST|DATABASE_URL|ADMIN_TOKEN|VERIFY_CACHE_MB|LOG_LEVEL|JWKS_|NODE_OPTIONS)/.test(k)),
   )
   const child = spawn(process.execPath, options.args, {
     cwd: ROOT,

@@ -149,8 +149,8 @@ interface Context {
   jitCursor: number
 }
 
-const gatehouseAt = (ctx: Context, name: string, verifyCacheSize?: number, databasePath?: string) =>
-  startGatehouse({ name, databaseUrl: databasePath ?? join(ctx.tmp, `${name}.db`), verifyCacheSize, jwksUrl: ctx.jwks.urlFor(name) })
+const gatehouseAt = (ctx: Context, name: string, verifyCacheMb?: number, databasePath?: string) =>
+  startGatehouse({ name, databaseUrl: databasePath ?? join(ctx.tmp, `${name}.db`), verifyCacheMb, jwksUrl: ctx.jwks.urlFor(name) })
 
 async function withServers<T>(servers: Promise<ServerProcess>[], fn: (started: ServerProcess[]) => Promise<T>): Promise<T> {
   const settled = await Promise.allSettled(servers)
@@ -285,8 +285,8 @@ async function pgTwoInstances(ctx: Context): Promise<Row[]> {
   }
   try {
     const name = 'gatehouse-pg'
-    const first = await startGatehouse({ name, databaseUrl: schema.url, verifyCacheSize: 0, jwksUrl: ctx.jwks.urlFor(name) })
-    return await withServers([Promise.resolve(first), startGatehouse({ name: 'gatehouse-pg-b', databaseUrl: schema.url, verifyCacheSize: 0, jwksUrl: ctx.jwks.urlFor(name), setup: false })], async ([a, b]) => {
+    const first = await startGatehouse({ name, databaseUrl: schema.url, verifyCacheMb: 0, jwksUrl: ctx.jwks.urlFor(name) })
+    return await withServers([Promise.resolve(first), startGatehouse({ name: 'gatehouse-pg-b', databaseUrl: schema.url, verifyCacheMb: 0, jwksUrl: ctx.jwks.urlFor(name), setup: false })], async ([a, b]) => {
       await sanityCheck(a!, ctx.verifyPool, 'v-', true)
       await provisionPass(a!, ctx.verifyPool)
       await sanityCheck(b!, ctx.verifyPool, 'v-', true)
@@ -362,7 +362,7 @@ async function profileScenario(ctx: Context, scenario: (typeof PROFILED)[number]
   const options = {
     name: 'gatehouse-profile',
     databaseUrl: join(ctx.tmp, 'profile.db'),
-    verifyCacheSize: scenario === 'me-verify' ? 0 : undefined,
+    verifyCacheMb: scenario === 'me-verify' ? 0 : undefined,
     jwksUrl: ctx.jwks.urlFor('gatehouse-profile'),
   }
   // Set up and provision without the profiler, then restart on the same database with it, so the
@@ -474,8 +474,8 @@ async function main(): Promise<void> {
       'pg-two-instances': pgTwoInstances,
     }
     const descriptions: Record<Scenario, string> = {
-      'me-verify': `GET /me, ${VERIFY_TOKENS} distinct tokens cycled, users provisioned, VERIFY_CACHE_SIZE=0 (full verification)`,
-      'me-cached': `GET /me, the same ${VERIFY_TOKENS} tokens, default VERIFY_CACHE_SIZE (result cache on)`,
+      'me-verify': `GET /me, ${VERIFY_TOKENS} distinct tokens cycled, users provisioned, VERIFY_CACHE_MB=0 (full verification)`,
+      'me-cached': `GET /me, the same ${VERIFY_TOKENS} tokens, default VERIFY_CACHE_MB (result cache on)`,
       'me-jit': 'GET /me, a new sub on every request (JIT insert), default cache',
       upsert: `POST /integrations/users at concurrency 50, ${UPSERT_IDS} external ids cycled (create then update), default durable SQLite`,
       scale: `me-verify on a database seeded with ${SEED_USERS} users and ${SEED_PARTNERS} partners, against an empty-db gatehouse`,

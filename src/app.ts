@@ -40,7 +40,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     bodyLimit: BODY_LIMIT_BYTES,
     // A percent-encoded 255-character Unicode externalUserId can take 255 × 12 bytes.
     routerOptions: { maxParamLength: 4096 },
-    trustProxy: false,
+    trustProxy: Array.isArray(config.trustProxy) ? [...config.trustProxy] : (config.trustProxy as boolean | number),
   })
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
@@ -73,7 +73,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     partners: createPartnerService({ store, directory, allowPrivateNetwork: config.jwksAllowPrivateNetwork }),
     verifier: createTokenVerifier({
       ...verifyOptions,
-      cacheSize: config.verifyCacheSize,
+      cacheMaxBytes: config.verifyCacheBytes,
       onCacheLookup: (hit) => metrics.verifyCacheLookups.inc({ result: hit ? 'hit' : 'miss' }),
     }),
     verifyOptions,

@@ -1,4 +1,5 @@
 // Reads and validates the environment (SPEC §5) into a frozen Config: the only reader of process.env.
+import { isIP } from 'node:net'
 import { z } from 'zod'
 
 const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')
@@ -9,6 +10,29 @@ const wholeNumber = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max))
 
+/** One address or CIDR block of a trusted proxy (`10.0.0.1`, `10.0.0.0/8`, `fd00::/8`). */
+function isAddressOrCidr(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/')
+  const family = isIP(address)
+  if (family === 0 || rest.length > 0) return false
+  if (prefix === undefined) return true
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128)
+}
+
+/** `TRUST_PROXY`: `true`/`false`, a hop count, or comma-separated proxy addresses/CIDRs (Fastify's `trustProxy`). */
+const trustProxy = z.string().transform((raw, ctx): boolean | number | string[] => {
+  if (raw === 'true' || raw === 'false') return raw === 'true'
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw)
+    if (hops >= 1 && hops <= 100) return hops
+  } else {
+    const entries = raw.split(',').map((s) => s.trim())
+    if (entries.every(isAddressOrCidr)) return entries
+  }
+  ctx.addIssue({ code: 'custom', message: 'must be true, false, a hop count (1–100) or comma-separated proxy addresses/CIDRs' })
+  return z.NEVER
+})
+
 const ConfigSchema = z.object({
   PORT: wholeNumber(0, 65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -17,7 +41,9 @@ const ConfigSchema = z.object({
   CLOCK_SKEW_SECONDS: wholeNumber(0, 3600).default(60),
   JWKS_ALLOW_PRIVATE_NETWORK: booleanFlag.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  VERIFY_CACHE_SIZE: wholeNumber(0, 10_000_000).default(10_000),
+  TRUST_PROXY: trustProxy.default(false),
+  METRICS_TOKEN: z.string().optional(),
+  VERIFY_CACHE_MB: wholeNumber(0, 1_000_000).default(32),
   AUTH_FAILURES_PER_MINUTE: wholeNumber(0, 10_000_000).default(1000),
   API_KEY_REQUESTS_PER_MINUTE: wholeNumber(0, 100_000_000).default(0),
   ADMIN_REQUESTS_PER_MINUTE: wholeNumber(0, 100_000_000).default(0),
@@ -31,8 +57,12 @@ export interface Config {
   readonly clockSkewSeconds: number
   readonly jwksAllowPrivateNetwork: boolean
   readonly logLevel: string
-  /** Entries of the verification-result cache; 0 turns it off. */
-  readonly verifyCacheSize: number
+  /** Fastify's `trustProxy`: which proxies' X-Forwarded-For names the client (false: the socket's address). */
+  readonly trustProxy: boolean | number | readonly string[]
+  /** When set, `/metrics` answers only to `Authorization: Bearer <metricsToken>`. */
+  readonly metricsToken: string | undefined
+  /** Memory budget of the verification-result cache in bytes; 0 turns it off. */
+  readonly verifyCacheBytes: number
   /** Limits per minute; 0 turns a limit off. */
   readonly rateLimits: { readonly authFailuresPerIp: number; readonly perApiKey: number; readonly perAdminToken: number }
 }
@@ -62,7 +92,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     clockSkewSeconds: e.CLOCK_SKEW_SECONDS,
     jwksAllowPrivateNetwork: e.JWKS_ALLOW_PRIVATE_NETWORK,
     logLevel: e.LOG_LEVEL,
-    verifyCacheSize: e.VERIFY_CACHE_SIZE,
+    trustProxy: Array.isArray(e.TRUST_PROXY) ? Object.freeze([...e.TRUST_PROXY]) : e.TRUST_PROXY,
+    metricsToken: e.METRICS_TOKEN,
+    verifyCacheBytes: e.VERIFY_CACHE_MB * 1024 * 1024,
     rateLimits: Object.freeze({
       authFailuresPerIp: e.AUTH_FAILURES_PER_MINUTE,
       perApiKey: e.API_KEY_REQUESTS_PER_MINUTE,

@@ -14,14 +14,14 @@ interface CachedResult {
 }
 
 export interface TokenVerifierOptions extends VerifyOptions {
-  /** Entries of the result cache; 0 verifies every request in full. */
-  cacheSize: number
+  /** Memory budget of the result cache in bytes; 0 verifies every request in full. */
+  cacheMaxBytes: number
   onCacheLookup?: (hit: boolean) => void
 }
 
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
-  if (options.cacheSize === 0) return { verify: (token) => verifyPartnerToken(token, options) }
-  const cache = new LRUCache<string, CachedResult>({ max: options.cacheSize })
+  if (options.cacheMaxBytes === 0) return { verify: (token) => verifyPartnerToken(token, options) }
+  const cache = new LRUCache<string, CachedResult>({ max: 10_000 })
   // Keyed by digest so the cache holds no bearer tokens and a bounded amount of memory.
   const digest = (token: string) => hash('sha256', token, 'base64url')
 
