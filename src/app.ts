@@ -32,6 +32,12 @@ export interface BuildAppOptions {
 /** Never-logged request parts: bearer tokens, API keys, admin tokens, private keys. */
 export const REDACT_PATHS = ['req.headers.authorization', 'req.headers.cookie', '*.token', '*.key', '*.jwtPublicKey']
 
+/** Fastify's `trustProxy` for a configured value; a hop count trusts that many proxies nearest the socket. */
+function fastifyTrustProxy(value: Config['trustProxy']): FastifyServerOptions['trustProxy'] {
+  if (typeof value === 'number') return (_address: string, hop: number) => hop < value
+  return typeof value === 'boolean' ? value : [...value]
+}
+
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { config, store } = options
   const now = options.now ?? Date.now
@@ -40,7 +46,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     bodyLimit: BODY_LIMIT_BYTES,
     // A percent-encoded 255-character Unicode externalUserId can take 255 × 12 bytes.
     routerOptions: { maxParamLength: 4096 },
-    trustProxy: Array.isArray(config.trustProxy) ? [...config.trustProxy] : (config.trustProxy as boolean | number),
+    trustProxy: fastifyTrustProxy(config.trustProxy),
   })
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
