@@ -1,4 +1,4 @@
-// ESLint flat config: recommended JS and TypeScript rules over src, test and bench.
+// ESLint flat config: recommended JS and TypeScript rules over src, test, bench and scripts.
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
@@ -11,5 +11,10 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'warn',
     },
+  },
+  {
+    // Plain Node scripts (the CLI launcher, build helpers): Node's globals.
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', URL: 'readonly', console: 'readonly', Buffer: 'readonly' } },
   },
 )

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
-// The `gatehouse` CLI launcher: runs the TypeScript sources through tsx, so `npx gatehouse …` needs no build.
-import { fileURLToPath, URL } from 'node:url'
-import { register } from 'tsx/esm/api'
+// The `gatehouse` CLI launcher: runs the compiled CLI from dist/ (built by `npm ci`, `npm start` and `npm run build`).
+import { existsSync } from 'node:fs'
 
-register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) })
-await import('../src/cli/main.ts')
+const entry = new URL('../dist/cli/main.js', import.meta.url)
+if (!existsSync(entry)) {
+  process.stderr.write('gatehouse: dist/ is not built yet; run `npm run build` (or `npm ci`) in the Gatehouse checkout first.\n')
+  process.exit(1)
+}
+await import(entry.href)

@@ -1,4 +1,4 @@
-// The `gatehouse` command's entry (bin/gatehouse.js runs it through tsx): process in, exit status out.
+// The `gatehouse` command's entry (bin/gatehouse.js runs its compiled form from dist/): process in, exit status out.
 import { runCli } from './run-cli.js'
 
 function flush(stream: NodeJS.WriteStream): Promise<void> {

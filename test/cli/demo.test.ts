@@ -4,7 +4,7 @@ import t from 'tap'
 import { cleanEnv, ROOT } from './fixtures/run-gatehouse.js'
 
 t.test('the demo runs every step against a real Gatehouse and exits 0', async (tt) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/demo.ts'], { cwd: ROOT, env: cleanEnv({}), stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], { cwd: ROOT, env: cleanEnv({}), stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d) => (stdout += d))

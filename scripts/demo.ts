@@ -6,10 +6,10 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startDevJwksServer } from './dev-jwks-server.js'
-import { devKeyPaths, generateDevKey, mintDevToken, writeDevKeyFiles } from './dev-keys.js'
+import { startDevJwksServer } from '../src/cli/dev-jwks-server.js'
+import { devKeyPaths, generateDevKey, mintDevToken, writeDevKeyFiles } from '../src/cli/dev-keys.js'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const ISSUER = 'https://auth.acme.example'
 const AUDIENCE = 'gatehouse'
 
@@ -48,7 +48,7 @@ interface Gatehouse {
 
 async function startGatehouse(env: Record<string, string>): Promise<Gatehouse> {
   const port = await freePort()
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, ['--max-semi-space-size=4', 'dist/server.js'], {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
