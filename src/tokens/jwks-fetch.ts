@@ -1,9 +1,10 @@
-// Fetches a JWKS over http(s) with the SPEC §2 limits: 5 s, 256 KiB, ≤ 3 redirects, no private addresses.
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
+// Fetches a JWKS over http(s) with the documented limits: 5 s, 256 KiB, ≤ 3 redirects, public addresses only.
+import type { LookupAddress } from 'node:dns'
+import { lookup as dnsLookup } from 'node:dns/promises'
 import http, { type IncomingMessage } from 'node:http'
 import https from 'node:https'
-import { isIP, type LookupFunction } from 'node:net'
-import { checkJwksUrl, isBlockedAddress } from './network-policy.js'
+import type { LookupFunction } from 'node:net'
+import { blockedAddressReason, checkJwksUrl } from './network-policy.js'
 
 export type JwksFetchFailure =
   | 'timeout'
@@ -25,11 +26,16 @@ export class JwksFetchError extends Error {
   }
 }
 
+/** Every address a host name resolves to (the system resolver by default). */
+export type ResolveHost = (hostname: string) => Promise<LookupAddress[]>
+
 export interface JwksFetchOptions {
   allowPrivateNetwork: boolean
   timeoutMs?: number
   maxBytes?: number
   maxRedirects?: number
+  /** The resolver behind the connect-time address check; consulted only when private networks are not allowed. */
+  resolveHost?: ResolveHost
 }
 
 export interface JwksDocument {
@@ -46,24 +52,29 @@ export const JWKS_MAX_REDIRECTS = 3
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308])
 
-const refusal = (address: string) => `refused to connect to ${address} (loopback/private address)`
+const systemResolveHost: ResolveHost = (hostname) => dnsLookup(hostname, { all: true })
 
 /**
- * A DNS lookup that refuses blocked addresses, so the check holds on the address actually connected
- * to (no DNS-rebinding window). Answers in both callback forms: Node 20's autoSelectFamily asks with
- * `{ all: true }`. Every resolved address must pass, since the socket may try any of them.
+ * The socket's DNS lookup, refusing any host with a resolved address that is not globally routable
+ * unicast, so the check holds on the address actually connected to (no DNS-rebinding window). Every
+ * resolved address must pass, since the socket may try any of them. Answers in both callback forms:
+ * Node 20's autoSelectFamily asks with `{ all: true }`. A refusal is an error with code `EBLOCKED`.
  */
-export const guardedLookup: LookupFunction = (hostname, options, callback) => {
-  dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
-    if (err) return callback(err, '', 4)
-    const bad = addresses.find((a) => isBlockedAddress(a.address))
-    if (bad || addresses.length === 0) {
-      const refused = Object.assign(new Error(refusal(bad?.address ?? hostname)), { code: 'EBLOCKED' })
-      return callback(refused, '', 4)
+export function createGuardedLookup(resolveHost: ResolveHost): LookupFunction {
+  return (hostname, options, callback) => {
+    const answer = (addresses: LookupAddress[]) => {
+      for (const { address } of addresses) {
+        const reason = blockedAddressReason(address)
+        if (reason) return callback(Object.assign(new Error(`refused to connect to ${address}: ${reason}`), { code: 'EBLOCKED' }), '', 4)
+      }
+      if (addresses.length === 0) {
+        return callback(Object.assign(new Error(`${hostname} resolved to no address`), { code: 'ENOTFOUND' }), '', 4)
+      }
+      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses)
+      callback(null, addresses[0]!.address, addresses[0]!.family)
     }
-    if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses)
-    callback(null, addresses[0]!.address, addresses[0]!.family)
-  })
+    resolveHost(hostname).then(answer, (err: NodeJS.ErrnoException) => callback(err, '', 4))
+  }
 }
 
 function parseMaxAge(header: string | undefined): number | null {
@@ -89,7 +100,7 @@ function requestOnce(url: URL, options: Required<JwksFetchOptions>, signal: Abor
       // No pooled sockets: a reused connection would skip the connect-time address check, and
       // nothing is left open to keep the process alive.
       agent: false,
-      ...(options.allowPrivateNetwork ? {} : { lookup: guardedLookup }),
+      ...(options.allowPrivateNetwork ? {} : { lookup: createGuardedLookup(options.resolveHost) }),
     })
     const fail = (err: JwksFetchError) => {
       reject(err)
@@ -144,8 +155,9 @@ function parseDocument(body: Buffer): unknown[] {
 
 /**
  * Fetches and parses a JWKS document. Throws JwksFetchError (callers switch on `reason`); never
- * leaves a socket open behind it. Unless `allowPrivateNetwork`, refuses loopback/private addresses
- * both for IP-literal hosts and for every address a name resolves to.
+ * leaves a socket open behind it. Unless `allowPrivateNetwork`, connects only to globally routable
+ * unicast addresses: an IP-literal host is refused as `bad_url`, a name with any such resolved address
+ * as `blocked_address`, on every redirect hop.
  */
 export async function fetchJwks(url: string, options: JwksFetchOptions): Promise<JwksDocument> {
   const opts: Required<JwksFetchOptions> = {
@@ -153,19 +165,16 @@ export async function fetchJwks(url: string, options: JwksFetchOptions): Promise
     timeoutMs: options.timeoutMs ?? JWKS_TIMEOUT_MS,
     maxBytes: options.maxBytes ?? JWKS_MAX_BYTES,
     maxRedirects: options.maxRedirects ?? JWKS_MAX_REDIRECTS,
+    resolveHost: options.resolveHost ?? systemResolveHost,
   }
   // One deadline for the whole fetch, redirects included.
   const signal = AbortSignal.timeout(opts.timeoutMs)
   let current = url
   for (let redirects = 0; ; redirects++) {
+    // Node skips `lookup` for an IP-literal host, so checkJwksUrl's verdict on it is the address check.
     const problem = checkJwksUrl(current, opts.allowPrivateNetwork)
     if (problem) throw new JwksFetchError('bad_url', `${redirects ? 'redirect target' : 'JWKS URL'} ${problem}`)
     const target = new URL(current)
-    const host = target.hostname.replace(/^\[|\]$/g, '')
-    // Node skips `lookup` for IP literals, so those are checked here.
-    if (!opts.allowPrivateNetwork && isIP(host) !== 0 && isBlockedAddress(host)) {
-      throw new JwksFetchError('blocked_address', refusal(host))
-    }
     const hop = await requestOnce(target, opts, signal)
     if (hop.kind === 'body') return { keys: parseDocument(hop.body), maxAgeSeconds: parseMaxAge(hop.cacheControl), url: current }
     if (!hop.location) throw new JwksFetchError('http_status', `JWKS answered HTTP ${hop.status} without a Location header`)

@@ -1,12 +1,8 @@
 // fetchJwks against real servers on 127.0.0.1: limits, redirects, address checks, and failure reasons.
-import type { LookupAddress } from 'node:dns'
-import { lookup as dnsLookup } from 'node:dns/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
-import { hostname } from 'node:os'
-import t from 'tap'
-import { JWKS_TIMEOUT_MS, JwksFetchError, fetchJwks, guardedLookup } from '../../src/tokens/jwks-fetch.js'
-import { isBlockedAddress } from '../../src/tokens/network-policy.js'
+import type { AddressInfo, LookupFunction, Socket } from 'node:net'
+import t, { type Test } from 'tap'
+import { JWKS_TIMEOUT_MS, JwksFetchError, type ResolveHost, createGuardedLookup, fetchJwks } from '../../src/tokens/jwks-fetch.js'
 import { type JwksServer, startJwksServer } from '../helpers/jwks-server.js'
 import { makeKey } from '../helpers/keys.js'
 
@@ -253,39 +249,108 @@ t.test('loopback is refused before connecting when private networks are not allo
   tt.same((await fetchJwks(server.url, open)).keys.length, 1, 'the same server is reachable when allowed')
 })
 
-t.test('the connect-time lookup refuses blocked resolved addresses in both callback forms', async (tt) => {
-  const single = await new Promise<{ err: NodeJS.ErrnoException | null; address: string }>((resolve) =>
-    guardedLookup('localhost', {}, (err, address) => resolve({ err, address: address as string })),
+/** A JWKS server on `host` that counts TCP connections, so a test can prove none was opened. */
+async function startConnectionCounter(tt: Test, host: string) {
+  const key = makeKey('k1')
+  const server = createServer((_req, res) => res.end(JSON.stringify({ keys: [key.publicJwk] })))
+  const counter = { port: 0, connections: 0 }
+  server.on('connection', () => counter.connections++)
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, host, resolve))
+  counter.port = (server.address() as AddressInfo).port
+  tt.teardown(() => {
+    server.closeAllConnections()
+    return new Promise((resolve) => server.close(resolve))
+  })
+  return counter
+}
+
+/** A resolver answering `addresses` for every name, recording the names it was asked. */
+function fakeResolver(addresses: string[]) {
+  const asked: string[] = []
+  const resolveHost: ResolveHost = async (hostname) => {
+    asked.push(hostname)
+    return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }))
+  }
+  return { asked, resolveHost }
+}
+
+/** Calls a LookupFunction the way net does, with or without `all`, and reports what it answered. */
+function lookupWith(lookup: LookupFunction, hostname: string, all: boolean) {
+  return new Promise<{ err: NodeJS.ErrnoException | null; answer: unknown }>((resolve) =>
+    lookup(hostname, all ? { all: true } : {}, (err, answer) => resolve({ err, answer })),
   )
-  tt.match(single.err, { code: 'EBLOCKED', message: /refused to connect to .*loopback\/private/ })
-  const all = await new Promise<{ err: NodeJS.ErrnoException | null }>((resolve) =>
-    guardedLookup('localhost', { all: true }, (err) => resolve({ err })),
-  )
-  tt.match(all.err, { code: 'EBLOCKED' })
-  const missing = await new Promise<{ err: NodeJS.ErrnoException | null }>((resolve) =>
-    guardedLookup('does-not-exist.invalid', { all: true }, (err) => resolve({ err })),
-  )
-  tt.ok(missing.err && missing.err.code !== 'EBLOCKED', 'resolver errors pass through')
+}
+
+// The fetches below run through a copy of jwks-fetch whose system resolver throws: the fake names
+// they use must never reach real DNS, even if the injected resolver were ignored.
+const withoutSystemResolver = await t.mockImport<typeof import('../../src/tokens/jwks-fetch.js')>('../../src/tokens/jwks-fetch.js', {
+  'node:dns/promises': {
+    lookup: async (hostname: string) => {
+      throw new Error(`the system resolver was asked for ${hostname}`)
+    },
+  },
 })
 
-// This host's own name usually resolves (through /etc/hosts) to a loopback or private address, and
-// is not a name the URL rules refuse up front, so only the connect-time lookup can catch it.
-const ownName = hostname().toLowerCase()
-const ownAddresses = await dnsLookup(ownName, { all: true }).catch(() => [] as LookupAddress[])
-const ownNameBlocked = !/(^|\.)localhost$/.test(ownName) && ownAddresses.some((a) => isBlockedAddress(a.address))
+t.test('a name resolving to a loopback address is refused at connect time, before any connection', async (tt) => {
+  // Each fake answer is a loopback form with a real JWKS server behind it, so a broken check would
+  // connect (and show in the count) without any packet leaving this machine.
+  const cases: [answer: string, listenOn: string][] = [
+    ['127.0.0.2', '127.0.0.2'],
+    ['::1', '::1'],
+    ['::ffff:127.0.0.1', '127.0.0.1'],
+  ]
+  for (const [answer, listenOn] of cases) {
+    const server = await startConnectionCounter(tt, listenOn)
+    const { asked, resolveHost } = fakeResolver([answer])
+    const url = `https://jwks.partner.test:${server.port}/jwks.json`
+    const err = await withoutSystemResolver.fetchJwks(url, { allowPrivateNetwork: false, resolveHost }).catch((e: unknown) => e)
+    tt.match(err, { reason: 'blocked_address', message: `refused to connect to ${answer}: ` }, answer)
+    tt.match((err as Error).message, /loopback address range$/, `${answer}: the range is named`)
+    tt.same(asked, ['jwks.partner.test'], `${answer}: the injected resolver was asked`)
+    tt.equal(server.connections, 0, `${answer}: no connection was opened`)
+  }
+})
 
-t.test(
-  'a name resolving to a blocked address is refused at connect time',
-  { skip: ownNameBlocked ? false : `host name ${ownName} does not resolve to a blocked address here` },
-  async (tt) => {
-    const server = await startJwksServer(tt)
-    const url = `https://${ownName}:${server.port}/jwks.json`
-    const err = await fetchJwks(url, { allowPrivateNetwork: false, timeoutMs: 2000 }).catch((e: unknown) => e)
-    tt.match(err, { reason: 'blocked_address', message: /refused to connect to .*loopback\/private/ })
-    tt.equal(server.requests, 0)
-  },
-)
+t.test('the connect-time lookup refuses a name unless every resolved address is globally routable', async (tt) => {
+  // Called directly, without a socket: a mixed answer must never be tried, even in part.
+  const cases: [answer: string[], refused: string][] = [
+    [['8.8.8.8', '127.0.0.2'], '127.0.0.2'],
+    [['127.0.0.2', '8.8.8.8'], '127.0.0.2'],
+    [['2606:4700:4700::1111', '10.0.0.1'], '10.0.0.1'],
+    [['1.1.1.1', '2002:a00:1::1'], '2002:a00:1::1'],
+  ]
+  for (const [answer, refused] of cases) {
+    const lookup = createGuardedLookup(fakeResolver(answer).resolveHost)
+    for (const all of [true, false]) {
+      const { err } = await lookupWith(lookup, 'jwks.partner.test', all)
+      tt.match(err, { code: 'EBLOCKED', message: `refused to connect to ${refused}: ` }, `${answer.join(', ')} (all: ${all})`)
+    }
+  }
+})
 
+t.test('the connect-time lookup answers public addresses in both callback forms', async (tt) => {
+  const lookup = createGuardedLookup(fakeResolver(['8.8.8.8', '2606:4700:4700::1111']).resolveHost)
+  tt.same(await lookupWith(lookup, 'jwks.partner.test', true), {
+    err: null,
+    answer: [
+      { address: '8.8.8.8', family: 4 },
+      { address: '2606:4700:4700::1111', family: 6 },
+    ],
+  })
+  tt.same(await lookupWith(lookup, 'jwks.partner.test', false), { err: null, answer: '8.8.8.8' })
+})
+
+t.test('resolver failures and empty answers are network errors, not refusals', async (tt) => {
+  const notFound: ResolveHost = async () => {
+    throw Object.assign(new Error('getaddrinfo ENOTFOUND jwks.partner.test'), { code: 'ENOTFOUND' })
+  }
+  tt.match((await lookupWith(createGuardedLookup(notFound), 'jwks.partner.test', true)).err, { code: 'ENOTFOUND' })
+  tt.match((await lookupWith(createGuardedLookup(fakeResolver([]).resolveHost), 'jwks.partner.test', true)).err, { code: 'ENOTFOUND' })
+  const err = await withoutSystemResolver
+    .fetchJwks('https://jwks.partner.test/jwks.json', { allowPrivateNetwork: false, resolveHost: notFound })
+    .catch((e: unknown) => e)
+  tt.match(err, { reason: 'network', message: /ENOTFOUND/ })
+})
 t.test('a closed port is a network error', async (tt) => {
   const probe = createServer((_req: IncomingMessage, res: ServerResponse) => res.end())
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
