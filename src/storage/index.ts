@@ -2,12 +2,16 @@
 import type { Config } from '../config.js'
 import { createPostgresStore } from './postgres/postgres-store.js'
 import { createSqliteStore } from './sqlite/sqlite-store.js'
+import { refuseUnstorableText } from './text-guard.js'
 import type { Store } from './types.js'
 
 export type * from './types.js'
 
-/** SQLite for a file path; PostgreSQL (migrated under an advisory lock) for a `postgres://` URL. */
+/**
+ * SQLite for a file path; PostgreSQL (migrated under an advisory lock) for a `postgres://` URL. Either way,
+ * strings the databases cannot hold exactly are refused before they reach the driver.
+ */
 export async function openStore(database: Config['database']): Promise<Store> {
-  if (database.kind === 'sqlite') return createSqliteStore(database.path)
-  return createPostgresStore(database.url)
+  const store = database.kind === 'sqlite' ? createSqliteStore(database.path) : await createPostgresStore(database.url)
+  return refuseUnstorableText(store)
 }

@@ -70,6 +70,12 @@ export interface AuditEntry {
 /** Who made a change, as the audit log names them (`env`, `admin-token:<id>`, `cli`). */
 export type Actor = string
 
+/**
+ * A user write's answer. The partner can be deleted between the caller's look-up and the write (by this
+ * instance or another); the write then fails alone and says so, instead of surfacing a foreign-key error.
+ */
+export type UserWriteOutcome = { ok: true; user: UserRecord; created: boolean } | { ok: false; reason: 'partner_not_found' }
+
 export type UpdateOutcome<T> = { ok: true; record: T } | { ok: false; reason: 'not_found' | 'version_mismatch' }
 export type DeleteOutcome = { ok: true } | { ok: false; reason: 'not_found' | 'version_mismatch' | 'not_disabled' }
 
@@ -87,6 +93,7 @@ export interface PartnerStore {
 }
 
 export interface ApiKeyStore {
+  /** Throws AppError `not_found` when the partner no longer exists. */
   create(key: { id: string; partnerId: string; prefix: string; hash: string }, actor: Actor): Promise<ApiKeyRecord>
   list(partnerId: string): Promise<ApiKeyRecord[]>
   revoke(partnerId: string, keyId: string, actor: Actor): Promise<boolean>
@@ -104,9 +111,9 @@ export interface AdminTokenStore {
 
 export interface UserStore {
   /** Creates or updates; `created` tells which. */
-  upsert(partnerId: string, externalUserId: string, profile: UserProfile): Promise<{ user: UserRecord; created: boolean }>
+  upsert(partnerId: string, externalUserId: string, profile: UserProfile): Promise<UserWriteOutcome>
   /** Creates the user only if absent and never overwrites: concurrent callers all get the one row. */
-  provision(partnerId: string, externalUserId: string, profile: UserProfile): Promise<{ user: UserRecord; created: boolean }>
+  provision(partnerId: string, externalUserId: string, profile: UserProfile): Promise<UserWriteOutcome>
   get(partnerId: string, externalUserId: string): Promise<UserRecord | null>
   delete(partnerId: string, externalUserId: string): Promise<boolean>
 }
@@ -115,6 +122,10 @@ export interface AuditStore {
   list(query: { partnerId?: string; limit: number; before?: number }): Promise<AuditEntry[]>
 }
 
+/**
+ * Every method of the record stores refuses a string that is not well-formed Unicode without U+0000
+ * (AppError `invalid_request`) before the database sees it, so both backends answer such input alike.
+ */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres'
   readonly partners: PartnerStore

@@ -1,5 +1,6 @@
 // SPEC §2 rows 10–14: the claim checks run after the signature verifies, each a pure function.
 import type { TokenErrorCode } from '../errors.js'
+import { textFlaw } from '../storage/storable-text.js'
 import type { PartnerRecord } from '../storage/types.js'
 
 export interface ClaimContext {
@@ -27,10 +28,18 @@ const show = (v: unknown) => {
   return s.length > 80 ? `${s.slice(0, 77)}...` : s
 }
 
+/** Why `sub` cannot be a user id (it becomes the stored externalUserId), or null. */
+function subProblem(sub: unknown): string | null {
+  if (typeof sub !== 'string') return sub === undefined ? 'sub is missing' : 'sub is not a string'
+  if (sub.length < 1 || sub.length > 255) return `sub has ${sub.length} characters (1–255 allowed)`
+  const flaw = textFlaw(sub)
+  return flaw ? `sub ${flaw}` : null
+}
+
 function missingClaims(p: Record<string, unknown>): string[] {
   const problems: string[] = []
-  if (typeof p.sub !== 'string') problems.push(p.sub === undefined ? 'sub is missing' : 'sub is not a string')
-  else if (p.sub.length < 1 || p.sub.length > 255) problems.push(`sub has ${p.sub.length} characters (1–255 allowed)`)
+  const sub = subProblem(p.sub)
+  if (sub) problems.push(sub)
   for (const name of ['exp', 'iat'] as const) {
     if (!isNumber(p[name])) problems.push(p[name] === undefined ? `${name} is missing` : `${name} is not a number`)
   }

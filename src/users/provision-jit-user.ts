@@ -2,18 +2,23 @@
 import type { UserRecord, UserStore } from '../storage/types.js'
 import { jitProfileFromClaims } from './jit-profile.js'
 
-export interface JitOutcome {
-  user: UserRecord
-  created: boolean
-  /** Malformed optional claims left out of a new user (only computed when one is created). */
-  dropped: string[]
-}
+export type JitOutcome =
+  | {
+      ok: true
+      user: UserRecord
+      created: boolean
+      /** Malformed optional claims left out of a new user (only computed when one is created). */
+      dropped: string[]
+    }
+  /** The partner was deleted after the token was verified against the record this instance still held. */
+  | { ok: false; reason: 'partner_not_found' }
 
 export async function provisionJitUser(users: UserStore, partnerId: string, sub: string, claims: Record<string, unknown>): Promise<JitOutcome> {
   // Hot path: a returning user costs one indexed read and no claim parsing.
   const existing = await users.get(partnerId, sub)
-  if (existing) return { user: existing, created: false, dropped: [] }
+  if (existing) return { ok: true, user: existing, created: false, dropped: [] }
   const { profile, dropped } = jitProfileFromClaims(claims)
-  const { user, created } = await users.provision(partnerId, sub, profile)
-  return { user, created, dropped: created ? dropped : [] }
+  const outcome = await users.provision(partnerId, sub, profile)
+  if (!outcome.ok) return outcome
+  return { ...outcome, dropped: outcome.created ? dropped : [] }
 }

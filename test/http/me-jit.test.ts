@@ -33,6 +33,20 @@ t.test('malformed optional claims are dropped, never a refusal', async (tt) => {
   tt.match(metrics.body, /gatehouse_jit_dropped_claims_total\{claim="email"\} 1/)
 })
 
+t.test('optional claims with a NUL or an unpaired surrogate are dropped and counted by claim name, never a refusal', async (tt) => {
+  const s = await setup(tt)
+  const res = await s.me({ sub: 'u7', email: 'ada@example.com', displayName: 'Ada\u0000', phone: '+44 20 \udfff', locale: 'en' })
+  tt.equal(res.statusCode, 200)
+  tt.match(res.json().user, { email: 'ada@example.com', displayName: null, phone: null, locale: 'en' })
+  const viaName = await s.me({ sub: 'u8', name: '\ud800Grace' })
+  tt.match(viaName.json().user, { displayName: null })
+  const metrics = (await s.app.inject({ method: 'GET', url: '/metrics' })).body
+  tt.match(metrics, /gatehouse_jit_dropped_claims_total\{claim="displayName"\} 1\n/)
+  tt.match(metrics, /gatehouse_jit_dropped_claims_total\{claim="name"\} 1\n/)
+  tt.match(metrics, /gatehouse_jit_dropped_claims_total\{claim="phone"\} 1\n/)
+  tt.match(metrics, /gatehouse_jit_provisions_total 2\n/)
+})
+
 t.test('JIT fills a new row only: later tokens never overwrite stored fields', async (tt) => {
   const s = await setup(tt)
   await s.me({ sub: 'u4', email: 'first@example.com' })

@@ -58,7 +58,9 @@ t.test('times are stored as epoch milliseconds (bigint), as in SQLite', postgres
   tt.ok(columns.length >= 9)
   for (const c of columns) tt.equal(c.data_type, 'bigint', `${c.table_name}.${c.column_name}`)
   await store.partners.create('acme', { name: 'A', jwtIssuer: 'https://a.example', jwksUrl: null, jwtPublicKey: 'PEM', jwtAudience: null, maxTokenLifetimeSeconds: 3600, status: 'active' }, 'env')
-  const { user } = await store.users.upsert('acme', 'u', {})
+  const outcome = await store.users.upsert('acme', 'u', {})
+  if (!outcome.ok) throw new Error(`upsert answered ${outcome.reason}`)
+  const { user } = outcome
   const [row] = await pgQuery<{ created_at: string }>('select created_at from users where id = $1', [user.id], schema)
   tt.equal(Number(row!.created_at), Date.parse(user.createdAt))
 })

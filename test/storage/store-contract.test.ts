@@ -2,7 +2,7 @@
 // PostgreSQL when GATEHOUSE_TEST_POSTGRES_URL is set. Each test gets a fresh database with the real migrations.
 import t, { type Test } from 'tap'
 import { openStore } from '../../src/storage/index.js'
-import type { PartnerFields, Store } from '../../src/storage/types.js'
+import type { PartnerFields, Store, UserRecord, UserWriteOutcome } from '../../src/storage/types.js'
 import { tempDbPath } from '../helpers/build-app.js'
 import { POSTGRES_SKIP_MESSAGE, POSTGRES_URL, openPostgresStore, postgresOnly } from '../helpers/postgres.js'
 
@@ -47,6 +47,12 @@ const fields = (over: Partial<PartnerFields> = {}): PartnerFields => ({
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** What a user write answered, failing the test if it reported the partner gone. */
+function written(outcome: UserWriteOutcome): { user: UserRecord; created: boolean } {
+  if (!outcome.ok) throw new Error(`the write answered ${outcome.reason}`)
+  return { user: outcome.user, created: outcome.created }
+}
 
 async function withPartner(store: Store, id = 'acme', over: Partial<PartnerFields> = {}) {
   return store.partners.create(id, fields({ jwtIssuer: `https://${id}.example`, ...over }), 'test')
@@ -274,7 +280,7 @@ contract('admin tokens: count, create, list, findActive, revoke', async (tt, sto
 
 contract('users: upsert creates, then updates: absent unchanged, null clears', async (tt, store) => {
   await withPartner(store)
-  const first = await store.users.upsert('acme', 'u-1', { email: 'ada@example.com', displayName: 'Ada', countryCode: 'GB' })
+  const first = written(await store.users.upsert('acme', 'u-1', { email: 'ada@example.com', displayName: 'Ada', countryCode: 'GB' }))
   tt.equal(first.created, true)
   tt.match(first.user, {
     partnerId: 'acme',
@@ -290,7 +296,7 @@ contract('users: upsert creates, then updates: absent unchanged, null clears', a
   })
   tt.match(first.user.id, /^[0-9a-f-]{36}$/)
   await sleep(5)
-  const second = await store.users.upsert('acme', 'u-1', { displayName: null, phone: '+44 20', locale: 'en-GB' })
+  const second = written(await store.users.upsert('acme', 'u-1', { displayName: null, phone: '+44 20', locale: 'en-GB' }))
   tt.equal(second.created, false)
   tt.same(second.user, {
     ...first.user,
@@ -305,27 +311,27 @@ contract('users: upsert creates, then updates: absent unchanged, null clears', a
 
 contract('users: upsert with no fields leaves an existing user exactly as it was', async (tt, store) => {
   await withPartner(store)
-  const first = await store.users.upsert('acme', 'u', { email: 'e@example.com' })
+  const first = written(await store.users.upsert('acme', 'u', { email: 'e@example.com' }))
   await sleep(5)
-  const again = await store.users.upsert('acme', 'u', {})
+  const again = written(await store.users.upsert('acme', 'u', {}))
   tt.same(again, { user: first.user, created: false })
-  const fresh = await store.users.upsert('acme', 'empty', {})
+  const fresh = written(await store.users.upsert('acme', 'empty', {}))
   tt.match(fresh, { created: true, user: { email: null, provisionedBy: 'api' } })
 })
 
 contract('users: provision creates from the profile and never overwrites', async (tt, store) => {
   await withPartner(store)
-  const first = await store.users.provision('acme', 'sub-1', { email: 'first@example.com', locale: 'fr' })
+  const first = written(await store.users.provision('acme', 'sub-1', { email: 'first@example.com', locale: 'fr' }))
   tt.match(first, { created: true, user: { externalUserId: 'sub-1', email: 'first@example.com', locale: 'fr', provisionedBy: 'jit' } })
-  const again = await store.users.provision('acme', 'sub-1', { email: 'second@example.com', displayName: 'New' })
+  const again = written(await store.users.provision('acme', 'sub-1', { email: 'second@example.com', displayName: 'New' }))
   tt.same(again, { user: first.user, created: false })
-  const api = await store.users.upsert('acme', 'sub-2', { email: 'api@example.com' })
-  tt.same(await store.users.provision('acme', 'sub-2', { email: 'jit@example.com' }), { user: api.user, created: false })
+  const api = written(await store.users.upsert('acme', 'sub-2', { email: 'api@example.com' }))
+  tt.same(written(await store.users.provision('acme', 'sub-2', { email: 'jit@example.com' })), { user: api.user, created: false })
 })
 
 contract('users: 50 concurrent provisions of one new user make one row, all answered with it', async (tt, store) => {
   await withPartner(store)
-  const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.users.provision('acme', 'racer', { email: `r${i}@example.com` })))
+  const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.users.provision('acme', 'racer', { email: `r${i}@example.com` }).then(written)))
   tt.equal(new Set(results.map((r) => r.user.id)).size, 1, 'one user id')
   tt.equal(results.filter((r) => r.created).length, 1, 'exactly one caller created it')
   const winner = results.find((r) => r.created)!.user
@@ -335,7 +341,7 @@ contract('users: 50 concurrent provisions of one new user make one row, all answ
 
 contract('users: concurrent upserts of one new user report created exactly once', async (tt, store) => {
   await withPartner(store)
-  const results = await Promise.all(Array.from({ length: 30 }, (_, i) => store.users.upsert('acme', 'both', { displayName: `n${i}` })))
+  const results = await Promise.all(Array.from({ length: 30 }, (_, i) => store.users.upsert('acme', 'both', { displayName: `n${i}` }).then(written)))
   tt.equal(new Set(results.map((r) => r.user.id)).size, 1)
   tt.equal(results.filter((r) => r.created).length, 1)
   const stored = await store.users.get('acme', 'both')
@@ -345,8 +351,8 @@ contract('users: concurrent upserts of one new user report created exactly once'
 contract('users: get and delete are scoped to the partner; a deleted user is provisioned afresh', async (tt, store) => {
   await withPartner(store, 'acme')
   await withPartner(store, 'beta')
-  const a = (await store.users.upsert('acme', 'same', { email: 'a@example.com' })).user
-  const b = (await store.users.upsert('beta', 'same', { email: 'b@example.com' })).user
+  const a = written(await store.users.upsert('acme', 'same', { email: 'a@example.com' })).user
+  const b = written(await store.users.upsert('beta', 'same', { email: 'b@example.com' })).user
   tt.not(a.id, b.id)
   tt.equal((await store.users.get('beta', 'same'))!.email, 'b@example.com')
   tt.equal(await store.users.get('acme', 'other'), null)
@@ -354,7 +360,7 @@ contract('users: get and delete are scoped to the partner; a deleted user is pro
   tt.equal(await store.users.delete('acme', 'same'), false)
   tt.equal(await store.users.get('acme', 'same'), null)
   tt.same(await store.users.get('beta', 'same'), b, "beta's user untouched")
-  const again = await store.users.provision('acme', 'same', {})
+  const again = written(await store.users.provision('acme', 'same', {}))
   tt.equal(again.created, true)
   tt.not(again.user.id, a.id)
 })
@@ -364,6 +370,92 @@ contract('users: externalUserId is stored exactly (Unicode, 255 characters, case
   const ids = ['Ünïcødé 🚀 /?#%', 'x'.repeat(255), 'CaseSensitive', 'casesensitive', ' padded ']
   for (const id of ids) await store.users.upsert('acme', id, {})
   for (const id of ids) tt.equal((await store.users.get('acme', id))?.externalUserId, id)
+})
+
+// ---- strings a database cannot hold, and writes racing a partner delete
+
+const NUL = 'a\u0000b'
+const LONE_HIGH = '\ud800'
+const LONE_LOW = '\udfff'
+
+/** The refusal every store gives such a string: invalid_request, before the driver sees it. */
+const refused = (path: string) => ({ name: 'AppError', code: 'invalid_request', errors: [{ path }] })
+
+contract('strings: NUL in externalUserId or a profile field is refused as invalid_request and stores nothing', async (tt, store) => {
+  await withPartner(store)
+  await tt.rejects(store.users.upsert('acme', NUL, {}), refused('/1'))
+  await tt.rejects(store.users.provision('acme', NUL, {}), refused('/1'))
+  await tt.rejects(store.users.upsert('acme', 'u', { displayName: NUL, email: 'ada@example.com' }), refused('/2/displayName'))
+  await tt.rejects(store.users.provision('acme', 'u', { phone: NUL }), refused('/2/phone'))
+  await tt.rejects(store.users.get('acme', NUL), refused('/1'), 'reads too: no driver error')
+  await tt.rejects(store.users.delete('acme', NUL), refused('/1'))
+  tt.equal(await store.users.get('acme', 'u'), null, 'nothing was stored')
+})
+
+contract('strings: NUL or a lone surrogate in a partner field is refused as invalid_request and writes nothing', async (tt, store) => {
+  const revision = await store.partners.revision()
+  await tt.rejects(store.partners.create('acme', fields({ name: NUL }), 'env'), refused('/1/name'))
+  await tt.rejects(store.partners.create('acme', fields({ jwtIssuer: `https://acme.example/${LONE_LOW}` }), 'env'), refused('/1/jwtIssuer'))
+  await tt.rejects(store.partners.create('acme', fields({ jwtPublicKey: NUL, jwksUrl: null }), 'env'), refused('/1/jwtPublicKey'))
+  await tt.rejects(store.partners.create(NUL, fields(), 'env'), refused('/0'))
+  tt.same(await store.partners.list(), [])
+  await withPartner(store)
+  await tt.rejects(store.partners.update('acme', { jwtAudience: LONE_HIGH }, { actor: 'env' }), refused('/1/jwtAudience'))
+  await tt.rejects(store.partners.get(NUL), refused('/0'))
+  await tt.rejects(store.audit.list({ partnerId: NUL, limit: 10 }), refused('/0/partnerId'))
+  await tt.rejects(store.apiKeys.create({ id: NUL, partnerId: 'acme', prefix: 'p', hash: 'h' }, 'env'), refused('/0/id'))
+  tt.match(await store.partners.get('acme'), { jwtAudience: null, version: 1 })
+  tt.equal(await store.partners.revision(), revision + 1, 'only the valid create moved the revision')
+})
+
+contract('strings: "\\ud800" and "\\udfff" never become one user (nor U+FFFD)', async (tt, store) => {
+  await withPartner(store)
+  await tt.rejects(store.users.upsert('acme', LONE_HIGH, { email: 'high@example.com' }), refused('/1'))
+  await tt.rejects(store.users.upsert('acme', LONE_LOW, { email: 'low@example.com' }), refused('/1'))
+  await tt.rejects(store.users.provision('acme', `x${LONE_LOW}`, {}), refused('/1'))
+  await tt.rejects(store.users.upsert('acme', 'u', { displayName: `Ada ${LONE_HIGH}` }), refused('/2/displayName'))
+  tt.equal(await store.users.get('acme', '\ufffd'), null, 'nothing stored as the replacement character')
+  tt.equal(await store.users.get('acme', 'u'), null)
+  // A surrogate pair is well-formed and stored exactly.
+  tt.equal(written(await store.users.upsert('acme', '\ud83d\ude80', {})).user.externalUserId, '🚀')
+})
+
+contract('users: writes for a deleted partner answer partner_not_found and store nothing', async (tt, store) => {
+  await withPartner(store, 'gone')
+  written(await store.users.upsert('gone', 'old', {}))
+  await store.partners.update('gone', { status: 'disabled' }, { actor: 'env' })
+  tt.same(await store.partners.delete('gone', { actor: 'env' }), { ok: true })
+  tt.same(await store.users.upsert('gone', 'new', { email: 'ada@example.com' }), { ok: false, reason: 'partner_not_found' })
+  tt.same(await store.users.upsert('gone', 'old', { email: 'ada@example.com' }), { ok: false, reason: 'partner_not_found' })
+  tt.same(await store.users.provision('gone', 'jit', {}), { ok: false, reason: 'partner_not_found' })
+  tt.equal(await store.users.get('gone', 'new'), null)
+  tt.equal(await store.users.get('gone', 'old'), null)
+  tt.equal(await store.users.get('gone', 'jit'), null)
+})
+
+contract('users: writes racing a partner delete each land or answer partner_not_found, and none outlives the partner', async (tt, store) => {
+  await withPartner(store, 'gone')
+  await withPartner(store, 'stays')
+  await store.partners.update('gone', { status: 'disabled' }, { actor: 'env' })
+  const writes = Array.from({ length: 20 }, (_, i) =>
+    i % 2 === 0 ? store.users.upsert('gone', `u${i}`, { displayName: `n${i}` }) : store.users.provision('gone', `u${i}`, {}),
+  )
+  const neighbours = Array.from({ length: 5 }, (_, i) => store.users.upsert('stays', `u${i}`, {}))
+  const deleted = store.partners.delete('gone', { actor: 'env' })
+  const outcomes = await Promise.all(writes)
+  tt.same(await deleted, { ok: true })
+  tt.ok(outcomes.every((o) => o.ok || o.reason === 'partner_not_found'), 'no write threw')
+  for (let i = 0; i < 20; i++) tt.equal(await store.users.get('gone', `u${i}`), null, `u${i} went with its partner`)
+  for (const outcome of await Promise.all(neighbours)) tt.equal(written(outcome).created, true)
+  for (let i = 0; i < 5; i++) tt.ok(await store.users.get('stays', `u${i}`), "the other partner's writes are stored")
+})
+
+contract('api keys: creating a key for a deleted partner is not_found', async (tt, store) => {
+  await withPartner(store, 'gone')
+  await store.partners.update('gone', { status: 'disabled' }, { actor: 'env' })
+  await store.partners.delete('gone', { actor: 'env' })
+  await tt.rejects(store.apiKeys.create({ id: 'k', partnerId: 'gone', prefix: 'gh_pk_k', hash: 'h' }, 'env'), { name: 'AppError', code: 'not_found' })
+  tt.same(await store.apiKeys.list('gone'), [])
 })
 
 // ---- audit

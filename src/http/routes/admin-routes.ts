@@ -9,6 +9,7 @@ import adminAuth from '../plugins/admin-auth.js'
 import rateLimits from '../plugins/rate-limits.js'
 import { listOf, problems } from '../schemas/common.js'
 import {
+  ApiKeyParamsSchema,
   ApiKeySchema,
   AuditEntrySchema,
   AuditQuerySchema,
@@ -59,7 +60,7 @@ export default async function adminRoutes(fastify: FastifyInstance): Promise<voi
 
   app.get(
     '/admin/partners/:id',
-    { schema: { summary: 'Read a partner', tags, security, params: PartnerParamsSchema, response: { 200: PartnerSchema, ...problems(401, 404) } } },
+    { schema: { summary: 'Read a partner', tags, security, params: PartnerParamsSchema, response: { 200: PartnerSchema, ...problems(400, 401, 404) } } },
     async (request, reply) => {
       const partner = await partnerOr404(request.params.id)
       return reply.header('etag', etag(partner.version)).send(partner)
@@ -95,7 +96,7 @@ export default async function adminRoutes(fastify: FastifyInstance): Promise<voi
         tags,
         security,
         params: PartnerParamsSchema,
-        response: { 204: z.null(), ...problems(401, 404, 409, 412) },
+        response: { 204: z.null(), ...problems(400, 401, 404, 409, 412) },
       },
     },
     async (request, reply) => {
@@ -112,7 +113,7 @@ export default async function adminRoutes(fastify: FastifyInstance): Promise<voi
         tags,
         security,
         params: PartnerParamsSchema,
-        response: { 201: NewApiKeySchema, ...problems(401, 404) },
+        response: { 201: NewApiKeySchema, ...problems(400, 401, 404) },
       },
     },
     async (request, reply) => {
@@ -126,7 +127,7 @@ export default async function adminRoutes(fastify: FastifyInstance): Promise<voi
   app.get(
     '/admin/partners/:id/api-keys',
     {
-      schema: { summary: "List a partner's API keys (never the secrets)", tags, security, params: PartnerParamsSchema, response: { 200: listOf(ApiKeySchema), ...problems(401, 404) } },
+      schema: { summary: "List a partner's API keys (never the secrets)", tags, security, params: PartnerParamsSchema, response: { 200: listOf(ApiKeySchema), ...problems(400, 401, 404) } },
     },
     async (request) => {
       const partner = await partnerOr404(request.params.id)
@@ -141,8 +142,8 @@ export default async function adminRoutes(fastify: FastifyInstance): Promise<voi
         summary: 'Revoke an API key',
         tags,
         security,
-        params: z.object({ id: z.string(), keyId: z.string() }),
-        response: { 204: z.null(), ...problems(401, 404) },
+        params: ApiKeyParamsSchema,
+        response: { 204: z.null(), ...problems(400, 401, 404) },
       },
     },
     async (request, reply) => {
@@ -155,7 +156,7 @@ export default async function adminRoutes(fastify: FastifyInstance): Promise<voi
 
   app.get(
     '/admin/partners/:id/keys',
-    { schema: { summary: "The verifier's view of a partner's keys", tags, security, params: PartnerParamsSchema, response: { 200: KeyViewSchema, ...problems(401, 404) } } },
+    { schema: { summary: "The verifier's view of a partner's keys", tags, security, params: PartnerParamsSchema, response: { 200: KeyViewSchema, ...problems(400, 401, 404) } } },
     async (request) => {
       await partnerOr404(request.params.id)
       const view = directory.keyView(request.params.id)
@@ -166,7 +167,7 @@ export default async function adminRoutes(fastify: FastifyInstance): Promise<voi
 
   app.post(
     '/admin/partners/:id/keys/refresh',
-    { schema: { summary: "Refetch a partner's JWKS now", tags, security, params: PartnerParamsSchema, response: { 200: KeyViewSchema, ...problems(401, 404) } } },
+    { schema: { summary: "Refetch a partner's JWKS now", tags, security, params: PartnerParamsSchema, response: { 200: KeyViewSchema, ...problems(400, 401, 404) } } },
     async (request) => {
       await partnerOr404(request.params.id)
       const view = await directory.refreshKeys(request.params.id)

@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { AppError } from '../../errors.js'
 import { checkPartnerToken } from '../../tokens/verify-partner-token.js'
+import { wellFormedString } from '../../users/well-formed-string.js'
 import partnerAuth from '../plugins/partner-auth.js'
 import rateLimits from '../plugins/rate-limits.js'
 import { problems } from '../schemas/common.js'
@@ -11,7 +12,7 @@ import { KeyViewSchema } from '../schemas/partner-schemas.js'
 import { fastSerializerCompiler, userJson } from '../schemas/user-json.js'
 import { ExternalUserParamsSchema, UserSchema, UserUpsertSchema } from '../schemas/user-schemas.js'
 
-const TokenCheckBodySchema = z.strictObject({ token: z.string() }).meta({ id: 'TokenCheckRequest' })
+const TokenCheckBodySchema = z.strictObject({ token: wellFormedString() }).meta({ id: 'TokenCheckRequest' })
 const TokenReportSchema = z
   .object({
     valid: z.boolean(),
@@ -58,8 +59,10 @@ export default async function integrationRoutes(fastify: FastifyInstance): Promi
     },
     async (request, reply) => {
       const { externalUserId, ...profile } = request.body
-      const { user, created } = await store.users.upsert(request.partner.id, externalUserId, profile)
-      return reply.code(created ? 201 : 200).send(user)
+      const outcome = await store.users.upsert(request.partner.id, externalUserId, profile)
+      // The partner, and its API keys with it, was deleted after this request's key was checked.
+      if (!outcome.ok) throw new AppError('unauthorized', 'API key is not valid or has been revoked')
+      return reply.code(outcome.created ? 201 : 200).send(outcome.user)
     },
   )
 
@@ -71,7 +74,7 @@ export default async function integrationRoutes(fastify: FastifyInstance): Promi
         tags: ['partner'],
         security,
         params: ExternalUserParamsSchema,
-        response: { 200: UserSchema, ...problems(401, 404) },
+        response: { 200: UserSchema, ...problems(400, 401, 404) },
       },
       serializerCompiler: fastSerializerCompiler(['200'], userJson),
     },
@@ -90,7 +93,7 @@ export default async function integrationRoutes(fastify: FastifyInstance): Promi
         tags: ['partner'],
         security,
         params: ExternalUserParamsSchema,
-        response: { 204: z.null(), ...problems(401, 404) },
+        response: { 204: z.null(), ...problems(400, 401, 404) },
       },
     },
     async (request, reply) => {

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { z } from 'zod'
+import { AppError } from '../../errors.js'
 import { provisionJitUser } from '../../users/provision-jit-user.js'
 import meGuard from '../plugins/me-guard.js'
 import rateLimits from '../plugins/rate-limits.js'
@@ -37,6 +38,9 @@ export default async function meRoutes(fastify: FastifyInstance): Promise<void> 
     async (request) => {
       const { partner, sub, claims } = request.token
       const outcome = await provisionJitUser(store.users, partner.record.id, sub, claims)
+      // Deleted (through another instance, or just now) after this instance verified against the old record:
+      // answered by the new record, in which no partner has this issuer.
+      if (!outcome.ok) throw new AppError('unknown_issuer', `partner ${partner.record.id} no longer exists`)
       if (outcome.created) {
         metrics.jitProvisions.inc()
         for (const claim of outcome.dropped) metrics.jitDroppedClaims.inc({ claim })

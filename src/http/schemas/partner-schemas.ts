@@ -1,5 +1,6 @@
 // Request and response schemas of the admin partner API; they validate requests and feed /openapi.json.
 import { z } from 'zod'
+import { wellFormedString } from '../../users/well-formed-string.js'
 
 const exampleJwksPartner = {
   id: 'acme',
@@ -11,11 +12,11 @@ const exampleJwksPartner = {
 }
 
 export const PartnerIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a slug: a-z, 0-9 and -, 2–63 characters')
-const name = z.string().min(1).max(200)
-const jwtIssuer = z.string().min(1).max(2048)
-const jwksUrl = z.string().min(1).max(2048).describe('https JWKS endpoint (http and private hosts only with JWKS_ALLOW_PRIVATE_NETWORK=true)')
-const jwtPublicKey = z.string().min(1).max(16384).describe('PEM, SPKI or PKCS#1, RSA ≥ 2048 bits')
-const jwtAudience = z.string().min(1).max(2048)
+const name = wellFormedString().min(1).max(200)
+const jwtIssuer = wellFormedString().min(1).max(2048)
+const jwksUrl = wellFormedString().min(1).max(2048).describe('https JWKS endpoint (http and private hosts only with JWKS_ALLOW_PRIVATE_NETWORK=true)')
+const jwtPublicKey = wellFormedString().min(1).max(16384).describe('PEM, SPKI or PKCS#1, RSA ≥ 2048 bits')
+const jwtAudience = wellFormedString().min(1).max(2048)
 const maxTokenLifetimeSeconds = z.number().int().min(60).max(86400)
 const status = z.enum(['active', 'disabled'])
 
@@ -62,7 +63,9 @@ export const PartnerSchema = z
   })
   .meta({ id: 'Partner', example: { ...exampleJwksPartner, jwtPublicKey: null, status: 'active', version: 1, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' } })
 
-export const PartnerParamsSchema = z.object({ id: z.string() })
+// Path values: any well-formed string (an id no partner can have is a 404, not a 400).
+export const PartnerParamsSchema = z.object({ id: wellFormedString() })
+export const ApiKeyParamsSchema = z.object({ id: wellFormedString(), keyId: wellFormedString() })
 
 export const ApiKeySchema = z
   .object({ id: z.string(), prefix: z.string(), createdAt: z.string(), revokedAt: z.string().nullable() })
@@ -92,15 +95,13 @@ export const KeyViewSchema = z
   })
   .meta({ id: 'KeyView' })
 
+// Digits only, then a safe integer: a longer number would lose precision or overflow the database's bigint.
+const wholeNumber = (message: string) => z.string().regex(/^\d+$/, message).transform(Number)
+
 export const AuditQuerySchema = z.strictObject({
-  partnerId: z.string().optional(),
-  limit: z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(500))
-    .optional(),
-  before: z.string().regex(/^\d+$/, 'must be an audit entry id').transform(Number).optional(),
+  partnerId: wellFormedString().optional(),
+  limit: wholeNumber('must be a whole number').pipe(z.number().int().min(1).max(500)).optional(),
+  before: wholeNumber('must be an audit entry id').pipe(z.number().int().min(1)).optional(),
 })
 
 export const AuditEntrySchema = z

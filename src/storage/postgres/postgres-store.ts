@@ -22,6 +22,7 @@ import type {
   UserProfile,
   UserRecord,
   UserStore,
+  UserWriteOutcome,
 } from '../types.js'
 import * as schema from './schema.js'
 
@@ -71,6 +72,16 @@ function pgErrorOf(err: unknown): { code?: string; constraint?: string } | undef
 }
 
 const isUniqueViolation = (err: unknown): boolean => pgErrorOf(err)?.code === '23505'
+/** A row naming a partner that no longer exists (users and API keys reference partners). */
+const isForeignKeyViolation = (err: unknown): boolean => pgErrorOf(err)?.code === '23503'
+
+const PARTNER_NOT_FOUND: UserWriteOutcome = { ok: false, reason: 'partner_not_found' }
+
+/** A user write whose partner was deleted since the caller looked it up answers so, instead of failing. */
+function partnerGoneAsOutcome(err: unknown): UserWriteOutcome {
+  if (isForeignKeyViolation(err)) return PARTNER_NOT_FOUND
+  throw err
+}
 
 function partnerConflict(err: unknown): AppError {
   const field = pgErrorOf(err)?.constraint === 'partners_jwt_issuer_unique' ? 'jwtIssuer' : 'id'
@@ -180,14 +191,19 @@ function createApiKeyStore(db: Db): ApiKeyStore {
   })
   return {
     async create(key, actor) {
-      return db.transaction(async (tx) => {
-        const [row] = await tx
-          .insert(t)
-          .values({ id: key.id, partnerId: key.partnerId, prefix: key.prefix, keyHash: key.hash, createdAt: Date.now() })
-          .returning(view)
-        await audit(tx, actor, 'api_key.create', key.partnerId, ['apiKey'])
-        return toRecord(row!)
-      })
+      try {
+        return await db.transaction(async (tx) => {
+          const [row] = await tx
+            .insert(t)
+            .values({ id: key.id, partnerId: key.partnerId, prefix: key.prefix, keyHash: key.hash, createdAt: Date.now() })
+            .returning(view)
+          await audit(tx, actor, 'api_key.create', key.partnerId, ['apiKey'])
+          return toRecord(row!)
+        })
+      } catch (err) {
+        if (isForeignKeyViolation(err)) throw new AppError('not_found', `no partner ${key.partnerId}`)
+        throw err
+      }
     },
     async list(partnerId) {
       return (await db.select(view).from(t).where(eq(t.partnerId, partnerId)).orderBy(t.createdAt, t.id)).map(toRecord)
@@ -284,40 +300,46 @@ function createUserStore(db: Db): UserStore {
     const now = Date.now()
     return { id: randomUUID(), partnerId, externalUserId, ...profile, provisionedBy: by, createdAt: now, updatedAt: now }
   }
-  return {
-    async upsert(partnerId, externalUserId, profile) {
-      // One statement, so concurrent upserts of one new user cannot both insert, and exactly one reports
-      // created: xmax is 0 only on a row version this statement inserted, not on one it updated.
-      const present = presentProfile(profile)
-      const row = newRow(partnerId, externalUserId, present, 'api')
-      const set =
-        Object.keys(present).length > 0
-          ? { ...present, updatedAt: row.updatedAt }
-          : // Nothing to change: a self-assignment still locks and returns the existing row, updatedAt untouched.
-            { updatedAt: sql`${t}.${sql.identifier('updated_at')}` }
-      const [result] = await db
+
+  async function upsert(partnerId: string, externalUserId: string, profile: UserProfile): Promise<UserWriteOutcome> {
+    // One statement, so concurrent upserts of one new user cannot both insert, and exactly one reports
+    // created: xmax is 0 only on a row version this statement inserted, not on one it updated.
+    const present = presentProfile(profile)
+    const row = newRow(partnerId, externalUserId, present, 'api')
+    const set =
+      Object.keys(present).length > 0
+        ? { ...present, updatedAt: row.updatedAt }
+        : // Nothing to change: a self-assignment still locks and returns the existing row, updatedAt untouched.
+          { updatedAt: sql`${t}.${sql.identifier('updated_at')}` }
+    const [result] = await db
+      .insert(t)
+      .values(row)
+      .onConflictDoUpdate({ target: naturalKey, set })
+      .returning({ ...getTableColumns(t), inserted: sql<boolean>`(xmax = 0)` })
+    const { inserted, ...user } = result!
+    return { ok: true, user: userFromRow(user), created: inserted }
+  }
+
+  async function provision(partnerId: string, externalUserId: string, profile: UserProfile): Promise<UserWriteOutcome> {
+    // Never overwrites. A concurrent inserter of the same key makes ON CONFLICT wait for its commit,
+    // so the read that follows a DO NOTHING sees the winner's row; the loop only covers a delete in between.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const [inserted] = await db
         .insert(t)
-        .values(row)
-        .onConflictDoUpdate({ target: naturalKey, set })
-        .returning({ ...getTableColumns(t), inserted: sql<boolean>`(xmax = 0)` })
-      const { inserted, ...user } = result!
-      return { user: userFromRow(user), created: inserted }
-    },
-    async provision(partnerId, externalUserId, profile) {
-      // Never overwrites. A concurrent inserter of the same key makes ON CONFLICT wait for its commit,
-      // so the read that follows a DO NOTHING sees the winner's row; the loop only covers a delete in between.
-      for (let attempt = 0; attempt < 3; attempt++) {
-        const [inserted] = await db
-          .insert(t)
-          .values(newRow(partnerId, externalUserId, presentProfile(profile), 'jit'))
-          .onConflictDoNothing({ target: naturalKey })
-          .returning()
-        if (inserted) return { user: userFromRow(inserted), created: true }
-        const [existing] = await byKey.execute({ partnerId, externalUserId })
-        if (existing) return { user: userFromRow(existing), created: false }
-      }
-      throw new Error(`user ${partnerId}/${externalUserId} kept being deleted while provisioning`)
-    },
+        .values(newRow(partnerId, externalUserId, presentProfile(profile), 'jit'))
+        .onConflictDoNothing({ target: naturalKey })
+        .returning()
+      if (inserted) return { ok: true, user: userFromRow(inserted), created: true }
+      const [existing] = await byKey.execute({ partnerId, externalUserId })
+      if (existing) return { ok: true, user: userFromRow(existing), created: false }
+    }
+    throw new Error(`user ${partnerId}/${externalUserId} kept being deleted while provisioning`)
+  }
+
+  return {
+    // The foreign key to partners decides, in the database, whether the partner still exists.
+    upsert: (partnerId, externalUserId, profile) => upsert(partnerId, externalUserId, profile).catch(partnerGoneAsOutcome),
+    provision: (partnerId, externalUserId, profile) => provision(partnerId, externalUserId, profile).catch(partnerGoneAsOutcome),
     async get(partnerId, externalUserId) {
       const [row] = await byKey.execute({ partnerId, externalUserId })
       return row ? userFromRow(row) : null

@@ -20,6 +20,7 @@ import type {
   Store,
 } from '../types.js'
 import * as schema from './schema.js'
+import { isForeignKeyViolation, isUniqueViolation } from './sqlite-errors.js'
 import { createSqliteUserStore } from './sqlite-user-store.js'
 
 export const SQLITE_MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), '../../../migrations/sqlite')
@@ -44,12 +45,6 @@ function bumpPartnersRevision(db: Db): void {
     .values({ name: 'partners', value: 1 })
     .onConflictDoUpdate({ target: schema.revisions.name, set: { value: sql`${schema.revisions.value} + 1` } })
     .run()
-}
-
-// A taken primary key (partner id) is SQLITE_CONSTRAINT_PRIMARYKEY, a taken unique column SQLITE_CONSTRAINT_UNIQUE.
-function isUniqueViolation(err: unknown): boolean {
-  const code = (err as { code?: string })?.code
-  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
 }
 
 function createPartnerStore(db: Db, onUsersCascaded: () => void): PartnerStore {
@@ -154,15 +149,20 @@ function createApiKeyStore(db: Db): ApiKeyStore {
   })
   return {
     async create(key, actor) {
-      return db.transaction((tx) => {
-        const row = tx
-          .insert(t)
-          .values({ id: key.id, partnerId: key.partnerId, prefix: key.prefix, keyHash: key.hash, createdAt: Date.now() })
-          .returning(view)
-          .get()
-        audit(tx, actor, 'api_key.create', key.partnerId, ['apiKey'])
-        return toRecord(row)
-      })
+      try {
+        return db.transaction((tx) => {
+          const row = tx
+            .insert(t)
+            .values({ id: key.id, partnerId: key.partnerId, prefix: key.prefix, keyHash: key.hash, createdAt: Date.now() })
+            .returning(view)
+            .get()
+          audit(tx, actor, 'api_key.create', key.partnerId, ['apiKey'])
+          return toRecord(row)
+        })
+      } catch (err) {
+        if (isForeignKeyViolation(err)) throw new AppError('not_found', `no partner ${key.partnerId}`)
+        throw err
+      }
     },
     async list(partnerId) {
       return db.select(view).from(t).where(eq(t.partnerId, partnerId)).orderBy(t.createdAt).all().map(toRecord)

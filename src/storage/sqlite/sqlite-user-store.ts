@@ -5,9 +5,10 @@ import { and, eq, sql } from 'drizzle-orm'
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { LRUCache } from 'lru-cache'
 import { toIso } from '../time.js'
-import type { UserProfile, UserRecord, UserStore } from '../types.js'
+import type { UserProfile, UserRecord, UserStore, UserWriteOutcome } from '../types.js'
 import { createGroupCommit } from './group-commit.js'
 import * as schema from './schema.js'
+import { isForeignKeyViolation } from './sqlite-errors.js'
 
 type Db = BetterSQLite3Database<typeof schema>
 type UserRow = typeof schema.users.$inferSelect
@@ -28,6 +29,17 @@ const userFromRow = (r: UserRow): UserRecord => ({
 })
 
 const cacheKey = (partnerId: string, externalUserId: string) => `${partnerId}\u0000${externalUserId}`
+
+const PARTNER_NOT_FOUND: UserWriteOutcome = { ok: false, reason: 'partner_not_found' }
+
+/**
+ * A write whose partner was deleted since the caller looked it up fails on the foreign key: inside a
+ * shared commit that rolls the batch back, the batch is replayed, and this write alone answers so.
+ */
+function partnerGoneAsOutcome(err: unknown): UserWriteOutcome {
+  if (isForeignKeyViolation(err)) return PARTNER_NOT_FOUND
+  throw err
+}
 
 export interface SqliteUserStore extends UserStore {
   /** Called when users change behind this store's back (a partner delete cascades to its users). */
@@ -107,36 +119,36 @@ export function createSqliteUserStore(db: Db, sqlite: Database.Database): Sqlite
   }
 
   // better-sqlite3 is synchronous: a read and the write after it cannot interleave with another request.
-  function upsert(partnerId: string, externalUserId: string, profile: UserProfile) {
+  function upsert(partnerId: string, externalUserId: string, profile: UserProfile): UserWriteOutcome {
     let existing = read(partnerId, externalUserId)
     if (!existing) {
       const created = insertNew(partnerId, externalUserId, profile, 'api')
-      if (created) return { user: created, created: true }
+      if (created) return { ok: true, user: created, created: true }
       // Only another process writing the same file gets here (SPEC §6 says one instance on SQLite).
       existing = read(partnerId, externalUserId)!
     }
     const fields = PROFILE_FIELDS.filter((f) => profile[f] !== undefined)
-    if (fields.length === 0) return { user: existing, created: false }
+    if (fields.length === 0) return { ok: true, user: existing, created: false }
     const signature = fields.join(',')
     let update = updates.get(signature)
     if (!update) updates.set(signature, (update = prepareUpdate(fields)))
     const values: Record<string, unknown> = { id: existing.id, now: Date.now() }
     for (const f of fields) values[f] = profile[f]
-    return { user: remember(userFromRow(update.get(values)!)), created: false }
+    return { ok: true, user: remember(userFromRow(update.get(values)!)), created: false }
   }
 
   return {
     upsert(partnerId, externalUserId, profile) {
-      return inSharedCommit(() => upsert(partnerId, externalUserId, profile))
+      return inSharedCommit(() => upsert(partnerId, externalUserId, profile)).catch(partnerGoneAsOutcome)
     },
     async provision(partnerId, externalUserId, profile) {
       const existing = read(partnerId, externalUserId)
-      if (existing) return { user: existing, created: false }
-      return inSharedCommit(() => {
+      if (existing) return { ok: true, user: existing, created: false }
+      return inSharedCommit((): UserWriteOutcome => {
         const created = insertNew(partnerId, externalUserId, profile, 'jit')
-        if (created) return { user: created, created: true }
-        return { user: read(partnerId, externalUserId)!, created: false }
-      })
+        if (created) return { ok: true, user: created, created: true }
+        return { ok: true, user: read(partnerId, externalUserId)!, created: false }
+      }).catch(partnerGoneAsOutcome)
     },
     async get(partnerId, externalUserId) {
       return read(partnerId, externalUserId)

@@ -1,0 +1,56 @@
+// Refuses, at the Store boundary, strings a database cannot hold exactly, so neither backend ever sees one.
+import { AppError, type FieldError } from '../errors.js'
+import { textFlaw } from './storable-text.js'
+import type { Store } from './types.js'
+
+/**
+ * The first string in `value` (object keys included) that is not storable, located by a JSON pointer into
+ * the method's argument list (`/1` the second argument, `/2/email` a field of the third).
+ */
+function firstFlaw(value: unknown, path: string): FieldError | null {
+  if (typeof value === 'string') {
+    const flaw = textFlaw(value)
+    return flaw ? { path, message: flaw } : null
+  }
+  if (typeof value !== 'object' || value === null) return null
+  for (const [key, item] of Object.entries(value)) {
+    const keyFlaw = textFlaw(key)
+    if (keyFlaw) return { path: `${path}/${key}`, message: `name ${keyFlaw}` }
+    const found = firstFlaw(item, `${path}/${key}`)
+    if (found) return found
+  }
+  return null
+}
+
+/** `target` with every method checking its arguments first; all store methods are async, so a refusal rejects. */
+function guarded<T extends object>(target: T): T {
+  const out: Record<string, unknown> = {}
+  for (const [name, member] of Object.entries(target)) {
+    if (typeof member !== 'function') {
+      out[name] = member
+      continue
+    }
+    out[name] = async (...args: unknown[]) => {
+      const flaw = firstFlaw(args, '')
+      if (flaw) throw new AppError('invalid_request', `a value ${flaw.message}; strings must be well-formed Unicode without U+0000`, { errors: [flaw] })
+      return (member as (...a: unknown[]) => unknown).apply(target, args)
+    }
+  }
+  return out as T
+}
+
+/**
+ * The store with its record stores guarded. Without this, PostgreSQL answers a NUL with a driver error (whose
+ * message carries the query's parameters, profile values included) and stores an unpaired surrogate as U+FFFD,
+ * while SQLite stores both: the two backends would disagree, and neither would be right.
+ */
+export function refuseUnstorableText(store: Store): Store {
+  return {
+    ...store,
+    partners: guarded(store.partners),
+    apiKeys: guarded(store.apiKeys),
+    adminTokens: guarded(store.adminTokens),
+    users: guarded(store.users),
+    audit: guarded(store.audit),
+  }
+}
