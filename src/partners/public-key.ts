@@ -1,7 +1,6 @@
-// Imports and checks a partner's static PEM key: SPKI or PKCS#1, RSA only, modulus ≥ 2048 bits.
+// Imports and checks a partner's static PEM key: SPKI or PKCS#1, RSA only, within the RSA key limits.
 import { createPublicKey, type KeyObject } from 'node:crypto'
-
-export const MIN_RSA_BITS = 2048
+import { rsaKeyFlaw } from '../tokens/rsa-key-limits.js'
 
 // Exactly one block whose body is base64 only: a second key after the first END line would be stored
 // but never used (createPublicKey reads the first block), so it is refused rather than silently ignored.
@@ -23,6 +22,7 @@ export function importRsaPublicKeyPem(pem: string): PublicKeyCheck {
   }
   if (key.asymmetricKeyType !== 'rsa') return { ok: false, reason: `is a ${key.asymmetricKeyType} key; RSA is required` }
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0
-  if (bits < MIN_RSA_BITS) return { ok: false, reason: `has a ${bits}-bit modulus; at least ${MIN_RSA_BITS} is required` }
+  const flaw = rsaKeyFlaw(bits, key.asymmetricKeyDetails?.publicExponent ?? 0n)
+  if (flaw) return { ok: false, reason: `is not accepted: ${flaw.reason}` }
   return { ok: true, key, bits }
 }

@@ -1,4 +1,4 @@
-// Splits a compact JWS and parses its header and payload (SPEC §2 row 2), without trusting anything yet.
+// Splits a compact JWS and parses its header and payload (the token format check), without trusting anything yet.
 import { AppError } from '../errors.js'
 
 export const MAX_TOKEN_BYTES = 8 * 1024
@@ -11,7 +11,23 @@ export interface DecodedToken {
   signature: Buffer
 }
 
+const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 const BASE64URL = /^[A-Za-z0-9_-]*$/
+
+/**
+ * Unpadded base64url in its one canonical spelling: Node's decoder ignores the unused low bits of the last
+ * character (and a dangling sixth bit), so without this check several spellings of one token would all
+ * verify, each a fresh result-cache entry.
+ */
+function isCanonicalBase64url(part: string): boolean {
+  if (!BASE64URL.test(part)) return false
+  const tail = part.length % 4
+  if (tail === 1) return false
+  if (tail === 0) return true
+  // Two trailing characters carry one byte (4 unused bits), three carry two bytes (2 unused bits).
+  const unusedBits = tail === 2 ? 0b1111 : 0b11
+  return (BASE64URL_ALPHABET.indexOf(part[part.length - 1]!) & unusedBits) === 0
+}
 
 function parseObject(part: string, what: 'header' | 'payload'): Record<string, unknown> {
   let value: unknown
@@ -36,8 +52,8 @@ export function decodeToken(token: string): DecodedToken {
   }
   const [h, p, s] = parts as [string, string, string]
   // An empty signature is still well-formed base64url: `alg: none` tokens then fail as unsupported_algorithm.
-  if (!BASE64URL.test(h) || !BASE64URL.test(p) || !BASE64URL.test(s)) {
-    throw new AppError('malformed_token', 'token parts must be base64url')
+  if (!isCanonicalBase64url(h) || !isCanonicalBase64url(p) || !isCanonicalBase64url(s)) {
+    throw new AppError('malformed_token', 'token parts must be unpadded base64url in canonical form')
   }
   return {
     header: parseObject(h, 'header'),

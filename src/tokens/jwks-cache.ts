@@ -1,8 +1,9 @@
-// Per-partner JWKS cache (SPEC §2): kid-keyed, single-flight, 30 s unknown-kid budget, stale-if-error.
+// Per-partner JWKS cache: kid-keyed, single-flight, 30 s unknown-kid budget, stale-if-error.
 import type { KeyObject } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import { type JwksFetchFailure, JwksFetchError, fetchJwks as defaultFetchJwks } from './jwks-fetch.js'
-import { type JwksKey, MIN_JWK_BITS, parseJwksKeys } from './jwks-keys.js'
+import { type JwksKey, MAX_JWKS_KEYS, parseJwksKeys } from './jwks-keys.js'
+import { MIN_RSA_BITS } from './rsa-key-limits.js'
 
 export interface JwksKeyView {
   kid: string | null
@@ -22,6 +23,8 @@ export interface JwksView {
   servingStale: boolean
   coolingDownUntil: string | null
   keys: JwksKeyView[]
+  /** Keys the JWKS published past the first MAX_JWKS_KEYS: not considered, not listed. */
+  ignoredKeys: number
 }
 
 export type KeyResolution =
@@ -30,7 +33,7 @@ export type KeyResolution =
 
 export interface JwksKeySource {
   /**
-   * SPEC §2 rows 7–8 for a JWKS partner; `kid` undefined when the token has none. On success `kid`
+   * The key checks (a key is found, and is not weak) for a JWKS partner; `kid` undefined when the token has none. On success `kid`
    * is the token's kid (null when it had none): hand it back to `isCurrent` with the key.
    */
   resolve(kid: string | undefined): Promise<KeyResolution>
@@ -73,11 +76,17 @@ export const MAX_FRESH_MS = 24 * 3600_000
 export const STALE_IF_ERROR_MS = 24 * 3600_000
 const BACKOFF_BASE_MS = 5_000
 const BACKOFF_MAX_MS = 60_000
-/** Kids listed in an unknown_key detail; a JWKS may hold thousands. */
+/** Kids listed in an unknown_key detail. */
 const DETAIL_KIDS = 10
+/**
+ * All a refused /me caller learns of a JWKS failure: the reason (addresses, status codes, parse errors)
+ * would tell an unauthenticated stranger about the partner's network, so it stays in the key view and logs.
+ */
+const UNAVAILABLE_DETAIL = "the partner's signing keys cannot be fetched right now; retry later"
 
 interface State {
   keys: JwksKey[]
+  ignoredKeys: number
   byKid: Map<string, JwksKey>
   usable: JwksKey[]
   /** Epoch ms of the last successful fetch; null until one succeeds. */
@@ -105,6 +114,7 @@ const clip = (s: string) => (s.length > 64 ? `${s.slice(0, 64)}…` : s)
 function emptyState(): State {
   return {
     keys: [],
+    ignoredKeys: 0,
     byKid: new Map(),
     usable: [],
     fetchedAt: null,
@@ -157,6 +167,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
       const t = now()
       // The set is replaced whole, so a kid the partner removed disappears.
       s.keys = keys
+      s.ignoredKeys = Math.max(0, doc.keys.length - MAX_JWKS_KEYS)
       s.byKid = indexByKid(keys)
       s.usable = keys.filter((k) => k.usable)
       s.fetchedAt = t
@@ -191,7 +202,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     return {
       ok: false,
       code: 'jwks_unavailable',
-      detail: s.lastError ?? 'no usable JWKS is cached',
+      detail: UNAVAILABLE_DETAIL,
       retryAfterSeconds: Math.max(1, Math.ceil((s.backoffUntil - t) / 1000)),
     }
   }
@@ -212,7 +223,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   function judge(s: State, kid: string | undefined, entry: JwksKey | undefined): KeyResolution {
     if (!entry) return { ok: false, code: 'unknown_key', detail: describeMiss(s, kid) }
     const name = clip(kid ?? '(none)')
-    if (entry.weak) return { ok: false, code: 'weak_key', detail: `kid ${name} names a ${entry.bits}-bit key (minimum ${MIN_JWK_BITS})` }
+    if (entry.weak) return { ok: false, code: 'weak_key', detail: `kid ${name} names a ${entry.bits}-bit key (minimum ${MIN_RSA_BITS})` }
     if (!entry.usable || !entry.key) return { ok: false, code: 'unknown_key', detail: `kid ${name} names an unusable key: ${entry.reason}` }
     return { ok: true, key: entry.key, kid: kid ?? null }
   }
@@ -255,6 +266,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
         servingStale: s.fetchedAt !== null && t > s.freshUntil && t <= s.freshUntil + STALE_IF_ERROR_MS,
         coolingDownUntil: coolingDown > t ? iso(coolingDown) : null,
         keys: s.keys.map(({ kid, alg, bits, usable, reason }) => ({ kid, alg, bits, usable, reason })),
+        ignoredKeys: s.ignoredKeys,
       }
     }
 

@@ -1,9 +1,9 @@
 // Parses a JWKS `keys` array into keys with a verdict: usable for RS256, or skipped with the reason.
 import { createPublicKey, type KeyObject } from 'node:crypto'
+import { rsaKeyFlaw } from './rsa-key-limits.js'
 
-export const MIN_JWK_BITS = 2048
-/** OpenSSL refuses RSA operations above this size; a bigger modulus could only cost CPU. */
-export const MAX_JWK_BITS = 16384
+/** Keys past this many in one JWKS are not considered: parsing thousands would block the event loop on every refresh. */
+export const MAX_JWKS_KEYS = 100
 
 export interface JwksKey {
   kid: string | null
@@ -53,9 +53,12 @@ function parseKey(raw: unknown): JwksKey {
   if (modulus.length === 0 || (modulus[modulus.length - 1]! & 1) === 0) {
     return skip(kid, alg, 'n/e do not form a valid RSA key (n is not an odd modulus)')
   }
-  // Verification cost grows with the modulus and the exponent: bound both before importing.
-  if (modulus.length > MAX_JWK_BITS / 8 + 1) return skip(kid, alg, `modulus is over ${MAX_JWK_BITS} bits (maximum ${MAX_JWK_BITS})`)
-  if (Buffer.from(jwk.e, 'base64url').length > 8) return skip(kid, alg, 'n/e do not form a valid RSA key (e is over 64 bits)')
+  // Size and exponent are judged from the bytes, before importing: an oversized key costs nothing but this.
+  const bits = bitLength(modulus)
+  const exponentBytes = Buffer.from(jwk.e, 'base64url')
+  const exponent = exponentBytes.length > 8 ? 2n ** 64n : BigInt(`0x0${exponentBytes.toString('hex')}`)
+  const flaw = rsaKeyFlaw(bits, exponent)
+  if (flaw && !flaw.weak) return { ...skip(kid, alg, flaw.reason), bits }
   let key: KeyObject
   try {
     // Only the public members: a JWK that also carries private parts is never imported as a private key.
@@ -63,18 +66,19 @@ function parseKey(raw: unknown): JwksKey {
   } catch {
     return skip(kid, alg, 'n/e do not form a valid RSA key')
   }
-  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0
-  const exponent = key.asymmetricKeyDetails?.publicExponent ?? 0n
-  if (exponent < 3n || exponent % 2n === 0n) return skip(kid, alg, 'n/e do not form a valid RSA key (e must be odd and at least 3)')
-  if (bits > MAX_JWK_BITS) return { ...skip(kid, alg, `modulus is ${bits} bits (maximum ${MAX_JWK_BITS})`), bits }
-  if (bits < MIN_JWK_BITS) {
-    return { kid, alg, bits, usable: false, weak: true, reason: `modulus is ${bits} bits (minimum ${MIN_JWK_BITS})`, key }
-  }
+  if (flaw) return { kid, alg, bits, usable: false, weak: true, reason: flaw.reason, key }
   return { kid, alg, bits, usable: true, weak: false, reason: null, key }
 }
 
-/** Never throws: a hostile JWKS can only produce skipped keys. */
+/** Bits of a big-endian unsigned integer, leading zero bytes aside. */
+function bitLength(bytes: Buffer): number {
+  let i = 0
+  while (i < bytes.length - 1 && bytes[i] === 0) i++
+  return (bytes.length - i - 1) * 8 + (32 - Math.clz32(bytes[i]!))
+}
+
+/** The first MAX_JWKS_KEYS keys, each with its verdict; never throws: a hostile JWKS can only produce skipped keys. */
 export function parseJwksKeys(keys: unknown[]): JwksKey[] {
   if (!Array.isArray(keys)) return []
-  return keys.map(parseKey)
+  return keys.slice(0, MAX_JWKS_KEYS).map(parseKey)
 }

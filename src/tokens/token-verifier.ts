@@ -1,10 +1,18 @@
-// The /me verifier: the ordered checks behind a bounded cache of recent results (a webview reuses one token).
+// The /me verifier: the ordered checks behind a byte-bounded cache of recent results (a webview reuses one token).
 import { hash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import { type VerifiedToken, type VerifyOptions, verifyPartnerToken } from './verify-partner-token.js'
 
 export interface TokenVerifier {
   verify(token: string): Promise<VerifiedToken>
+  /** The result cache's occupancy, as it counts it (zeros when the cache is off). */
+  cacheStats(): VerifierCacheStats
+}
+
+export interface VerifierCacheStats {
+  entries: number
+  bytes: number
+  maxBytes: number
 }
 
 interface CachedResult {
@@ -19,10 +27,31 @@ export interface TokenVerifierOptions extends VerifyOptions {
   onCacheLookup?: (hit: boolean) => void
 }
 
+/**
+ * Heap an entry takes besides its strings: the cache's slot and key-map entry, the two entry objects, the
+ * claims object and the boxed exp/iat. Measured at about 300 bytes on Node 20 (heap growth per entry after
+ * GC over 100,000 entries, strings subtracted); rounded up, as strings are, so the budget is an upper bound.
+ */
+const ENTRY_OVERHEAD_BYTES = 400
+
+/** A string's heap size, assuming two bytes a character (the worst case) plus V8's header. */
+const stringBytes = (s: string) => 16 + 2 * s.length
+
+/** What an entry holds: the partner entry and key are shared with the directory and not counted. */
+function entryBytes(id: string, { verified }: CachedResult): number {
+  let bytes = ENTRY_OVERHEAD_BYTES + stringBytes(id) + stringBytes(verified.sub)
+  if (verified.kid !== null) bytes += stringBytes(verified.kid)
+  // Claim names are the constant PROFILE_CLAIMS strings; only the values belong to the entry.
+  for (const value of Object.values(verified.claims)) bytes += typeof value === 'string' ? stringBytes(value) : 16
+  return bytes
+}
+
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
-  if (options.cacheMaxBytes === 0) return { verify: (token) => verifyPartnerToken(token, options) }
-  const cache = new LRUCache<string, CachedResult>({ max: 10_000 })
-  // Keyed by digest so the cache holds no bearer tokens and a bounded amount of memory.
+  if (options.cacheMaxBytes === 0) {
+    return { verify: (token) => verifyPartnerToken(token, options), cacheStats: () => ({ entries: 0, bytes: 0, maxBytes: 0 }) }
+  }
+  const cache = new LRUCache<string, CachedResult>({ maxSize: options.cacheMaxBytes, sizeCalculation: (value, key) => entryBytes(key, value) })
+  // Keyed by digest so the cache holds no bearer tokens, and a key costs the same whatever the token's size.
   const digest = (token: string) => hash('sha256', token, 'base64url')
 
   /** A result stands only while its partner entry (one per record version) and its key are still current. */
@@ -49,5 +78,6 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       cache.set(id, { verified, expiresAt: (verified.exp + options.skewSeconds) * 1000 })
       return verified
     },
+    cacheStats: () => ({ entries: cache.size, bytes: cache.calculatedSize, maxBytes: options.cacheMaxBytes }),
   }
 }

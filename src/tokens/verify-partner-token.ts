@@ -1,9 +1,10 @@
-// The ordered verification of SPEC §2: decode → algorithm → issuer → key → signature → claims.
+// The ordered verification of a partner token: decode → algorithm → issuer → key → signature → claims.
 import type { KeyObject } from 'node:crypto'
 import { AppError, type ErrorCode } from '../errors.js'
 import { CLAIM_CHECKS, type ClaimContext } from './claim-checks.js'
 import { decodeToken } from './decode-token.js'
 import type { PartnerDirectory, PartnerEntry } from './partner-directory.js'
+import { MIN_RSA_BITS } from './rsa-key-limits.js'
 import { verifyRs256 } from './verify-signature.js'
 
 export interface Check {
@@ -12,15 +13,38 @@ export interface Check {
   detail: string
 }
 
+/** The optional claims just-in-time provisioning reads (see users/jit-profile.ts); a verified token keeps only these. */
+export const PROFILE_CLAIMS = ['email', 'displayName', 'name', 'phone', 'countryCode', 'country', 'locale'] as const
+
+/**
+ * What a verified token leaves for its request: small on purpose, because a result cache holds thousands
+ * of these and a partner may sign kilobytes of claims nobody here reads. The token-check report decodes
+ * the token again for its full header and claims.
+ */
 export interface VerifiedToken {
   partner: PartnerEntry
-  header: Record<string, unknown>
-  claims: Record<string, unknown>
   sub: string
   exp: number
+  /** Null when the token has no `iat`. */
+  iat: number | null
+  /** The PROFILE_CLAIMS the token carries, and no other claim. */
+  claims: Readonly<Record<string, unknown>>
   /** The key that verified the signature, so a result cache can tell when it leaves the JWKS. */
   key: KeyObject
   kid: string | null
+}
+
+/** Stands in for a structured profile claim: present (so just-in-time provisioning counts it as dropped) but never a valid field. */
+const STRUCTURED_CLAIM = Object.freeze({})
+
+function profileClaims(payload: Record<string, unknown>): Record<string, unknown> {
+  const kept: Record<string, unknown> = {}
+  for (const name of PROFILE_CLAIMS) {
+    const value = payload[name]
+    if (value === undefined) continue
+    kept[name] = typeof value === 'object' && value !== null ? STRUCTURED_CLAIM : value
+  }
+  return kept
 }
 
 export interface VerifyOptions {
@@ -103,8 +127,9 @@ export async function verifyPartnerToken(token: string, options: VerifyOptions, 
 
     step = 'key_strength'
     const bits = key.asymmetricKeyDetails?.modulusLength ?? 0
-    if (key.asymmetricKeyType !== 'rsa' || bits < 2048) {
-      throw new AppError('weak_key', `key is ${key.asymmetricKeyType} with ${bits} bits; RSA ≥ 2048 bits is required`)
+    // Both key sources already refuse such keys; this keeps the guarantee next to the signature check.
+    if (key.asymmetricKeyType !== 'rsa' || bits < MIN_RSA_BITS) {
+      throw new AppError('weak_key', `key is ${key.asymmetricKeyType} with ${bits} bits; RSA ≥ ${MIN_RSA_BITS} bits is required`)
     }
     pass(`RSA ${bits} bits`)
 
@@ -138,7 +163,8 @@ export async function verifyPartnerToken(token: string, options: VerifyOptions, 
     }
     if (firstFailure) throw firstFailure
 
-    return { partner, header, claims: payload, sub: payload.sub as string, exp: payload.exp as number, key, kid: keyKid }
+    const iat = typeof payload.iat === 'number' ? payload.iat : null
+    return { partner, sub: payload.sub as string, exp: payload.exp as number, iat, claims: profileClaims(payload), key, kid: keyKid }
   } catch (err) {
     if (err instanceof AppError) err.partnerId = partnerId
     if (report && err instanceof AppError && !report.some((c) => !c.ok)) {

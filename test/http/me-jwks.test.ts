@@ -164,3 +164,41 @@ t.test('loopback JWKS is refused when JWKS_ALLOW_PRIVATE_NETWORK is off', async 
   const create = await s.app.inject({ method: 'POST', url: '/admin/partners', headers: admin, payload: { id: 'loop', name: 'l', jwtIssuer: 'l', jwksUrl: s.jwks.url } })
   tt.equal(create.statusCode, 400, 'http loopback URL refused at write time')
 })
+
+t.test('a /me refused for want of keys learns only jwks_unavailable; the key view keeps the reason', async (tt) => {
+  const cases = [
+    { id: 'down', privateNetwork: 'true', reason: /500/ },
+    // Written around the API, as a record made while private networks were allowed would be.
+    { id: 'private', privateNetwork: 'false', reason: /https|127\.0\.0\.1|loopback|private/ },
+  ]
+  for (const { id, privateNetwork, reason } of cases) {
+    const s = await partnerWithJwks(tt, { JWKS_ALLOW_PRIVATE_NETWORK: privateNetwork })
+    s.jwks.setHandler((_req, res) => {
+      res.statusCode = 500
+      res.end('down')
+    })
+    await coldPartner(s, id, s.jwks.url)
+    const res = await s.me(await mint(s.key, { iss: `https://${id}.example`, sub: 'u' }, { now: s.nowSec() }))
+    tt.equal(res.statusCode, 503, `${id}: 503`)
+    tt.equal(res.json().code, 'jwks_unavailable', `${id}: code`)
+    tt.ok(Number(res.headers['retry-after']) >= 1, `${id}: Retry-After`)
+    tt.notMatch(res.body, /500|127\.0\.0\.1|localhost|loopback|private|https|refused/i, `${id}: no address, status or reason in ${res.body}`)
+    tt.notOk(res.body.includes(String(s.jwks.port)), `${id}: no port`)
+    const view = await s.app.inject({ method: 'GET', url: `/admin/partners/${id}/keys`, headers: admin })
+    tt.match(view.json().lastError, reason, `${id}: the key view names the reason`)
+  }
+})
+
+t.test('only the first 100 keys of a JWKS count: the kid of key #120 is unknown_key', async (tt) => {
+  const s = await partnerWithJwks(tt)
+  s.jwks.setKeys(Array.from({ length: 150 }, (_, i) => ({ ...s.key.publicJwk, kid: `key-${i + 1}` })))
+  await createPartner(s.app, { id: 'many', jwtIssuer: 'https://many.example', jwksUrl: s.jwks.url })
+  const withKid = async (kid: string) => s.me(await mint(s.key, { iss: 'https://many.example', sub: 'u' }, { now: s.nowSec(), header: { kid } }))
+  tt.equal((await withKid('key-50')).statusCode, 200, 'key #50 verifies')
+  const refused = await withKid('key-120')
+  tt.equal(refused.statusCode, 401)
+  tt.equal(refused.json().code, 'unknown_key')
+  const view = await s.app.inject({ method: 'GET', url: '/admin/partners/many/keys', headers: admin })
+  tt.equal(view.json().keys.length, 100, 'the key view lists the 100 considered')
+  tt.equal(view.json().ignoredKeys, 50, 'and counts the ones ignored')
+})

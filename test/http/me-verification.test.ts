@@ -1,5 +1,5 @@
-// /me guard: every SPEC §2 code from a real token, valid tokens accepted, and the attacks refused.
-import { constants, createHmac, generateKeyPairSync, sign as cryptoSign } from 'node:crypto'
+// /me guard: every token refusal code from a real token, valid tokens accepted, and the attacks refused.
+import { constants, createHmac, generateKeyPairSync, type KeyObject, randomBytes, sign as cryptoSign } from 'node:crypto'
 import { type AddressInfo, connect } from 'node:net'
 import t, { type Test } from 'tap'
 import { build } from '../helpers/build-app.js'
@@ -192,3 +192,51 @@ t.test('a partner edit holds on the very next request', async (tt) => {
   expectRefusal(tt, await s.me(token), 'invalid_signature')
 })
 
+
+t.test('a signature spelled non-canonically is malformed_token, not a second valid token', async (tt) => {
+  const s = await setup(tt)
+  const token = await mint(s.key, { iss: s.iss, sub: 'u' }, { now: s.now })
+  // A 2048-bit signature is 342 base64url characters: the last one carries 4 unused bits.
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+  const sibling = token.slice(0, -1) + alphabet[alphabet.indexOf(token.at(-1)!) | 1]
+  tt.same(Buffer.from(sibling.split('.')[2]!, 'base64url'), Buffer.from(token.split('.')[2]!, 'base64url'), 'the same signature bytes')
+  tt.equal((await s.me(token)).statusCode, 200, 'the canonical token passes')
+  expectRefusal(tt, await s.me(sibling), 'malformed_token')
+})
+
+t.test('JWKS keys: 4096 bits verifies; e = 3 or over 4096 bits is unknown_key; under 2048 is weak_key', async (tt) => {
+  const s = await setup(tt)
+  const big = makeKey('big', 4096)
+  const e3 = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 3 })
+  const weak = makeKey('weak', 1024)
+  // A real 8192-bit key takes seconds to generate; the size check reads only the modulus.
+  const modulus = randomBytes(1024)
+  modulus[0]! |= 0x80
+  modulus[1023]! |= 1
+  s.jwks.setKeys([
+    s.key.publicJwk,
+    big.publicJwk,
+    { ...e3.publicKey.export({ format: 'jwk' }), kid: 'e3', alg: 'RS256', use: 'sig' },
+    { kty: 'RSA', kid: 'huge', n: modulus.toString('base64url'), e: 'AQAB' },
+    weak.publicJwk,
+  ])
+  await s.app.inject({ method: 'POST', url: '/admin/partners/acme/keys/refresh', headers: { authorization: 'Bearer test-admin-token-0123456789abcdef' } })
+  const claims = { iss: s.iss, sub: 'u', iat: s.now, exp: s.now + 300 }
+  // jose refuses some of these keys, so sign by hand.
+  const signedBy = (privateKey: KeyObject, kid: string) => {
+    const input = rawToken({ alg: 'RS256', kid }, claims).slice(0, -1)
+    return `${input}.${cryptoSign('sha256', Buffer.from(input), privateKey).toString('base64url')}`
+  }
+  tt.equal((await s.me(signedBy(big.privateKey, 'big'))).statusCode, 200, '4096 bits verifies')
+  expectRefusal(tt, await s.me(signedBy(e3.privateKey, 'e3')), 'unknown_key')
+  expectRefusal(tt, await s.me(signedBy(s.key.privateKey, 'huge')), 'unknown_key')
+  expectRefusal(tt, await s.me(signedBy(weak.privateKey, 'weak')), 'weak_key')
+  const view = await s.app.inject({ method: 'GET', url: '/admin/partners/acme/keys', headers: { authorization: 'Bearer test-admin-token-0123456789abcdef' } })
+  tt.match(view.json().keys, [
+    { kid: 'k1', usable: true },
+    { kid: 'big', bits: 4096, usable: true },
+    { kid: 'e3', usable: false, reason: 'public exponent is 3 (only 65537 is accepted)' },
+    { kid: 'huge', bits: 8192, usable: false, reason: 'modulus is 8192 bits (maximum 4096)' },
+    { kid: 'weak', bits: 1024, usable: false, reason: 'modulus is 1024 bits (minimum 2048)' },
+  ])
+})

@@ -33,6 +33,9 @@ function setup(tt: Test, options: { maxPartners?: number; events?: JwksCacheEven
   return { cache, clock, warnings, fetches, lookups }
 }
 
+/** All a refused caller learns of a JWKS failure. */
+const UNAVAILABLE = "the partner's signing keys cannot be fetched right now; retry later"
+
 const failWith500 = (server: JwksServer) =>
   server.setHandler((_req, res) => {
     res.statusCode = 500
@@ -150,7 +153,8 @@ t.test('a JWKS answering 500 after warm-up keeps serving cached keys, marked sta
   tt.same(fetches, ['ok', 'http_status', 'http_status'], 'the background retry failed too')
   clock.now = START + 10 * MINUTE + 24 * HOUR + 2 * MINUTE
   const gone = await source.resolve('k1')
-  tt.match(gone, { ok: false, code: 'jwks_unavailable', detail: /500/ })
+  tt.match(gone, { ok: false, code: 'jwks_unavailable', detail: UNAVAILABLE })
+  tt.match(source.view().lastError, /500/, 'the reason stays in the key view')
   tt.ok(!gone.ok && gone.retryAfterSeconds! >= 1)
   tt.equal(source.view().servingStale, false, 'nothing is served past the limit')
 })
@@ -161,7 +165,9 @@ t.test('a cold partner whose JWKS fails is jwks_unavailable, and backs off', asy
   const { cache, clock } = setup(tt)
   const source = cache.forPartner('p', server.url)
   const first = await source.resolve('k1')
-  tt.match(first, { ok: false, code: 'jwks_unavailable', detail: /500/ })
+  tt.match(first, { ok: false, code: 'jwks_unavailable', detail: UNAVAILABLE })
+  tt.notMatch(first, { detail: /500|127\.0\.0\.1/ }, 'the detail names neither the status nor the address')
+  tt.match(source.view().lastError, /500/, 'the reason stays in the key view')
   tt.ok(!first.ok && first.retryAfterSeconds! >= 1, 'Retry-After is at least 1 s')
   tt.equal(server.requests, 1)
 
@@ -391,4 +397,17 @@ t.test('maxPartners bounds the cache: an evicted partner goes cold', async (tt) 
   tt.equal(server.requests, 3, 'recent partners stay cached')
   await cache.forPartner('a', server.url).resolve('k1')
   tt.equal(server.requests, 4, 'the least recent one was evicted')
+})
+
+t.test('keys past the first 100 of a JWKS are ignored, and the view counts them', async (tt) => {
+  const key = makeKey('k1')
+  const keys = Array.from({ length: 150 }, (_, i) => ({ ...key.publicJwk, kid: `k${i + 1}` }))
+  const server = await startJwksServer(tt, keys)
+  const { cache } = setup(tt)
+  const source = cache.forPartner('p', server.url)
+  tt.match(await source.resolve('k100'), { ok: true, kid: 'k100' }, 'the 100th key is considered')
+  tt.match(await source.resolve('k120'), { ok: false, code: 'unknown_key', detail: /^kid k120 not in JWKS \(has k1, k2, .* and 90 more\)$/ })
+  const view = source.view()
+  tt.equal(view.keys.length, 100)
+  tt.equal(view.ignoredKeys, 50)
 })

@@ -1,7 +1,7 @@
 // parseJwksKeys: the usability rules, the reason for every skipped key, and no throw on any input.
-import { randomBytes } from 'node:crypto'
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import t from 'tap'
-import { parseJwksKeys } from '../../src/tokens/jwks-keys.js'
+import { MAX_JWKS_KEYS, parseJwksKeys } from '../../src/tokens/jwks-keys.js'
 import { makeKey } from '../helpers/keys.js'
 
 const good = () => makeKey('k1').publicJwk
@@ -36,9 +36,11 @@ t.test('each unusable key carries its reason', async (tt) => {
     ['bad n', { ...good(), n: 'not a modulus!' }, /n\/e do not form a valid RSA key/],
     ['even n', { ...good(), n: 'A'.repeat(68) }, /n\/e do not form a valid RSA key/],
     ['empty n', { ...good(), n: '' }, /n\/e/],
-    ['even exponent', { ...good(), e: 'Ag' }, /n\/e/],
-    ['exponent 1', { ...good(), e: 'AQ' }, /n\/e/],
-    ['64 KiB exponent', { ...good(), e: `${'A'.repeat(87_000)}B` }, /n\/e/],
+    ['even exponent', { ...good(), e: 'Ag' }, /^public exponent is 2 \(only 65537 is accepted\)$/],
+    ['exponent 1', { ...good(), e: 'AQ' }, /^public exponent is 1 /],
+    ['exponent 3', { ...good(), e: 'Aw' }, /^public exponent is 3 /],
+    ['empty exponent', { ...good(), e: '' }, /n\/e/],
+    ['64 KiB exponent', { ...good(), e: `${'A'.repeat(87_000)}B` }, /^public exponent is over 64 bits /],
     ['missing e', { kty: 'RSA', kid: 'x', n }, /n\/e/],
     ['numeric n', { kty: 'RSA', kid: 'x', n: 12345, e }, /n\/e/],
     ['numeric kid', { ...good(), kid: 7 }, /kid is not a string/],
@@ -61,22 +63,53 @@ t.test('a 1024-bit key whose only flaw is its size is weak and kept for diagnosi
   tt.match(weakAndEnc, { usable: false, weak: false, key: null }, 'a small key with another flaw is not merely weak')
 })
 
-t.test('a modulus beyond what OpenSSL verifies is refused', async (tt) => {
-  const modulus = randomBytes(2100)
-  modulus[0]! |= 0x80
+t.test('real 2048- and 4096-bit keys with exponent 65537 are usable', async (tt) => {
+  for (const bits of [2048, 4096]) {
+    const key = makeKey(`k${bits}`, bits)
+    tt.match(parseJwksKeys([key.publicJwk])[0], { usable: true, weak: false, bits, reason: null }, `${bits} bits`)
+  }
+})
+
+/** An odd modulus of exactly `bits` bits with e = 65537: a real key of 4097+ bits takes seconds to generate. */
+function modulusOfBits(bits: number): { kty: 'RSA'; n: string; e: string } {
+  const modulus = randomBytes(Math.ceil(bits / 8))
+  const topBits = bits % 8 || 8
+  modulus[0] = (modulus[0]! & ((1 << topBits) - 1)) | (1 << (topBits - 1))
   modulus[modulus.length - 1]! |= 1
-  const huge = { kty: 'RSA', kid: 'huge', n: modulus.toString('base64url'), e: 'AQAB' }
-  tt.match(parseJwksKeys([huge])[0], { usable: false, weak: false, key: null, reason: /maximum 16384/ })
-  const justOver = randomBytes(16384 / 8 + 1)
-  justOver[0] = 1
-  justOver[justOver.length - 1]! |= 1
-  tt.match(parseJwksKeys([{ kty: 'RSA', n: justOver.toString('base64url'), e: 'AQAB' }])[0], {
-    bits: 16385,
-    usable: false,
-    weak: false,
-    key: null,
-    reason: 'modulus is 16385 bits (maximum 16384)',
-  })
+  return { kty: 'RSA', n: modulus.toString('base64url'), e: 'AQAB' }
+}
+
+t.test('a modulus over 4096 bits is unusable (not weak), judged before the key is imported', async (tt) => {
+  for (const bits of [4097, 8192, 16385, 16800]) {
+    tt.match(
+      parseJwksKeys([{ ...modulusOfBits(bits), kid: `big-${bits}` }])[0],
+      { kid: `big-${bits}`, bits, usable: false, weak: false, key: null, reason: `modulus is ${bits} bits (maximum 4096)` },
+      `${bits} bits`,
+    )
+  }
+  const leadingZero = modulusOfBits(4096)
+  leadingZero.n = Buffer.concat([Buffer.alloc(1), Buffer.from(leadingZero.n, 'base64url')]).toString('base64url')
+  tt.match(parseJwksKeys([leadingZero])[0], { bits: 4096, usable: true }, 'a leading zero byte does not count')
+})
+
+t.test('a real key with public exponent 3 is unusable, and not merely weak when it is also small', async (tt) => {
+  for (const bits of [2048, 1024]) {
+    const { publicKey } = generateKeyPairSync('rsa', { modulusLength: bits, publicExponent: 3 })
+    const jwk = { ...publicKey.export({ format: 'jwk' }), kid: `e3-${bits}` }
+    tt.match(
+      parseJwksKeys([jwk])[0],
+      { kid: `e3-${bits}`, usable: false, weak: false, key: null, reason: 'public exponent is 3 (only 65537 is accepted)' },
+      `${bits} bits, e = 3`,
+    )
+  }
+})
+
+t.test(`only the first ${MAX_JWKS_KEYS} keys of a JWKS are parsed`, async (tt) => {
+  const jwks = Array.from({ length: 5000 }, (_, i) => ({ ...good(), kid: `k${i}` }))
+  const parsed = parseJwksKeys(jwks)
+  tt.equal(parsed.length, MAX_JWKS_KEYS)
+  tt.equal(parsed.at(-1)!.kid, `k${MAX_JWKS_KEYS - 1}`)
+  tt.ok(parsed.every((k) => k.usable))
 })
 
 t.test('a JWK with private members is imported as its public part only', async (tt) => {

@@ -15,7 +15,7 @@ export const PartnerIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'mu
 const name = wellFormedString().min(1).max(200)
 const jwtIssuer = wellFormedString().min(1).max(2048)
 const jwksUrl = wellFormedString().min(1).max(2048).describe('https JWKS endpoint (http and private hosts only with JWKS_ALLOW_PRIVATE_NETWORK=true)')
-const jwtPublicKey = wellFormedString().min(1).max(16384).describe('PEM, SPKI or PKCS#1, RSA ≥ 2048 bits')
+const jwtPublicKey = wellFormedString().min(1).max(16384).describe('PEM, SPKI or PKCS#1, RSA 2048–4096 bits, public exponent 65537')
 const jwtAudience = wellFormedString().min(1).max(2048)
 const maxTokenLifetimeSeconds = z.number().int().min(60).max(86400)
 const status = z.enum(['active', 'disabled'])
@@ -83,6 +83,7 @@ export const KeyViewSchema = z
     lastError: z.string().nullable().optional(),
     servingStale: z.boolean().optional(),
     coolingDownUntil: z.string().nullable().optional(),
+    ignoredKeys: z.number().int().optional().describe('JWKS keys published past the first 100: not considered, not listed'),
     keys: z.array(
       z.object({
         kid: z.string().nullable(),

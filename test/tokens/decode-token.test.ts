@@ -1,0 +1,62 @@
+// decodeToken: each part must be unpadded base64url in its one canonical spelling.
+import t, { type Test } from 'tap'
+import { decodeToken } from '../../src/tokens/decode-token.js'
+import { makeKey } from '../helpers/keys.js'
+import { mint } from '../helpers/mint.js'
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+
+/**
+ * The same part with its last character's lowest unused bit set: Node decodes it to the same bytes, so
+ * only a canonical-form check tells the two apart.
+ */
+function nonCanonicalSibling(part: string): string {
+  const value = ALPHABET.indexOf(part.at(-1)!)
+  return part.slice(0, -1) + ALPHABET[value | 1]
+}
+
+/** A real token whose parts pass `wanted`, found by varying the sub's length and a header member's. */
+async function tokenWhere(bits: number, wanted: (parts: string[]) => boolean): Promise<string> {
+  for (let n = 1; n <= 12; n++) {
+    for (let m = 0; m < 4; m++) {
+      const token = await mint(makeKey('k1', bits), { iss: 'https://acme.example', sub: 'u'.repeat(n) }, { now: 2_000_000_000, header: { x: 'p'.repeat(m) } })
+      if (wanted(token.split('.'))) return token
+    }
+  }
+  throw new Error('no such token')
+}
+
+/** Each part of `token` replaced in turn by `change(part)`; the variants must decode to the same bytes. */
+function variants(tt: Test, token: string, change: (part: string) => string): [string, string][] {
+  const parts = token.split('.')
+  return ['header', 'payload', 'signature'].map((name, i) => {
+    const changed = change(parts[i]!)
+    tt.same(Buffer.from(changed, 'base64url'), Buffer.from(parts[i]!, 'base64url'), `${name}: the variant decodes to the same bytes`)
+    return [name, parts.map((p, j) => (j === i ? changed : p)).join('.')]
+  })
+}
+
+t.test('a non-canonical spelling of any part is malformed_token, though it decodes to the same bytes', async (tt) => {
+  // A 2048-bit signature is 342 characters: its last one has unused bits.
+  const token = await tokenWhere(2048, (parts) => parts.every((part) => part.length % 4 !== 0))
+  tt.doesNotThrow(() => decodeToken(token), 'the canonical token decodes')
+  for (const [name, variant] of variants(tt, token, nonCanonicalSibling)) {
+    tt.throws(() => decodeToken(variant), { code: 'malformed_token' }, `${name}: non-canonical last character`)
+  }
+})
+
+t.test('a part whose length leaves one dangling character is malformed_token', async (tt) => {
+  // A 3072-bit signature is 512 characters, so every part can have a length that is a multiple of 4.
+  const token = await tokenWhere(3072, (parts) => parts.every((part) => part.length % 4 === 0))
+  tt.doesNotThrow(() => decodeToken(token), 'the canonical token decodes')
+  for (const [name, variant] of variants(tt, token, (part) => `${part}A`)) {
+    tt.throws(() => decodeToken(variant), { code: 'malformed_token' }, `${name}: length % 4 == 1`)
+  }
+})
+
+t.test('padding and characters outside base64url are malformed_token; an empty signature is well-formed', async (tt) => {
+  const [h, p, s] = (await tokenWhere(2048, () => true)).split('.')
+  tt.throws(() => decodeToken(`${h}.${p}.${s}=`), { code: 'malformed_token' }, 'padded signature')
+  tt.throws(() => decodeToken(`${h}.${p}.${s!.slice(0, -2)}+/`), { code: 'malformed_token' }, 'base64 (not url) alphabet')
+  tt.same(decodeToken(`${h}.${p}.`).signature, Buffer.alloc(0))
+})
