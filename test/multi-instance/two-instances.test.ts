@@ -1,5 +1,6 @@
 // Two real server processes on one PostgreSQL schema, over real HTTP: a change made through one
-// instance holds on the other within 5 s (SPEC §1), and concurrent JIT across both makes one user (SPEC §3).
+// instance holds on the other within 5 s (SPEC §1), and concurrent JIT across both makes one user (SPEC §3);
+// while a delete spreads, the other instance answers by the old or the new record, never a 5xx.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
@@ -135,6 +136,39 @@ async function runAgainstTwoInstances(): Promise<void> {
       tt.equal(await outcome(await me(B, oldToken)), 'invalid_signature', "B refuses the deleted partner's old key")
     },
   )
+
+  /** How many /me tokens `server` has verified as valid for `partnerId` (its metrics). */
+  async function okVerifications(server: ChildServer, partnerId: string): Promise<number> {
+    const text = await (await fetch(`${server.url}/metrics`)).text()
+    const match = new RegExp(`^gatehouse_token_verifications_total\\{code="ok",partner="${partnerId}"\\} (\\d+)$`, 'm').exec(text)
+    return match ? Number(match[1]) : 0
+  }
+
+  t.test('a partner disabled and deleted through A while B still holds it: B answers /me by the old or the new record, never a 5xx', async (tt) => {
+    // B learns of the delete at its next poll; a request landing before that passes verification against the
+    // old record, and its user write meets the foreign key of a partner that no longer exists.
+    let raced = 0
+    for (let attempt = 0; attempt < 5 && raced === 0; attempt++) {
+      const id = `mi-gone-${attempt}`
+      const key = makeKey(id)
+      const issuer = await createPartner(A, id, key)
+      const returning = await mint(key, { iss: issuer, sub: 'returning' })
+      tt.equal((await msUntil(() => me(B, returning), 'ok')).last, 'ok', 'B serves the partner and has provisioned a user')
+      const verifiedBefore = await okVerifications(B, id)
+      await patchPartner(A, id, { status: 'disabled' })
+      const deleted = await fetch(`${A.url}/admin/partners/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
+      tt.equal(deleted.status, 204)
+      for (const token of [await mint(key, { iss: issuer, sub: 'new' }), returning]) {
+        const res = await me(B, token)
+        const code = await outcome(res)
+        tt.ok(res.status < 500, `B answers ${res.status} ${code}, not a 5xx`)
+        // partner_disabled: B polled between the disable and the delete (the record it then held).
+        tt.ok(['unknown_issuer', 'partner_disabled'].includes(code), `B answers by the old or the new record (${code})`)
+      }
+      if ((await okVerifications(B, id)) > verifiedBefore) raced++
+    }
+    tt.ok(raced > 0, 'B verified a token against the deleted record it still held: the race happened')
+  })
 
   t.test('40 concurrent first /me requests for one new sub over both instances: all 200, one user', async (tt) => {
     const key = makeKey('mi-jit')
