@@ -1,4 +1,4 @@
-// SPEC §2 rows 10–14: the claim checks run after the signature verifies, each a pure function.
+// The claim checks of token verification (user id, exp, iat, nbf, lifetime, audience) run after the signature verifies, each a pure function.
 import type { TokenErrorCode } from '../errors.js'
 import { textFlaw } from '../storage/storable-text.js'
 import type { PartnerRecord } from '../storage/types.js'

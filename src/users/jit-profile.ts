@@ -1,4 +1,4 @@
-// Maps a verified token's optional claims onto a new user's profile (SPEC §3 just-in-time table).
+// Maps a verified token's optional claims onto a new user's profile (the just-in-time table of docs/reference.md).
 import type { UserProfile } from '../storage/types.js'
 import { CountryCodeSchema, DisplayNameSchema, EmailSchema, LocaleSchema, PhoneSchema } from './profile-rules.js'
 

@@ -1,4 +1,4 @@
-// Field rules of a user profile (SPEC §3), shared by the partner upsert API and JIT provisioning.
+// Field rules of a user profile, shared by the partner upsert API and JIT provisioning.
 // Free-text fields are well-formed strings (the other patterns admit ASCII only): a JIT claim breaking
 // that is dropped, an upsert refused.
 import { z } from 'zod'

@@ -1,4 +1,4 @@
-// Just-in-time provisioning (SPEC §3): the user of a verified token, created from its claims if new.
+// Just-in-time provisioning: the user of a verified token, created from its claims if new.
 import type { UserRecord, UserStore } from '../storage/types.js'
 import { jitProfileFromClaims } from './jit-profile.js'
 

@@ -1,4 +1,4 @@
-// Partner user API (SPEC §3, §4): API-key auth, strict upserts, percent-encoded ids, and isolation between partners.
+// Partner user API: API-key auth, strict upserts, percent-encoded ids, and isolation between partners.
 import { request } from 'node:http'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'

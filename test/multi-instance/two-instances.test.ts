@@ -1,5 +1,5 @@
 // Two real server processes on one PostgreSQL schema, over real HTTP: a change made through one
-// instance holds on the other within 5 s (SPEC §1), and concurrent JIT across both makes one user (SPEC §3);
+// instance holds on the other within 5 s, and concurrent JIT across both makes one user;
 // while a delete spreads, the other instance answers by the old or the new record, never a 5xx.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -11,7 +11,7 @@ import { makeKey, type TestKey } from '../helpers/keys.js'
 import { mint } from '../helpers/mint.js'
 import { POSTGRES_SKIP_MESSAGE, POSTGRES_URL, freshSchema, pgQuery } from '../helpers/postgres.js'
 
-/** SPEC §1: any change to a record takes effect within 5 s on every other instance. */
+/** Any change to a record takes effect within 5 s on every other instance. */
 const CROSS_INSTANCE_MS = 5000
 
 const adminJson = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }

@@ -34,7 +34,7 @@ const TokenReportSchema = z
     },
   })
 
-/** A partner may force its own JWKS refetch at most this often (SPEC §2). */
+/** A partner may force its own JWKS refetch at most this often. */
 const PARTNER_REFRESH_INTERVAL_MS = 10_000
 
 export default async function integrationRoutes(fastify: FastifyInstance): Promise<void> {

@@ -14,7 +14,7 @@ type Db = BetterSQLite3Database<typeof schema>
 type UserRow = typeof schema.users.$inferSelect
 
 /**
- * Users kept in memory. SQLite serves exactly one Gatehouse process (SPEC §6), so every write to the
+ * Users kept in memory. SQLite serves exactly one Gatehouse process, so every write to the
  * users table passes through this store and the cache can never be stale. A returning webview user
  * then costs no query at all: the read was the largest cost of a cached `GET /me`.
  */
@@ -124,7 +124,7 @@ export function createSqliteUserStore(db: Db, sqlite: Database.Database): Sqlite
     if (!existing) {
       const created = insertNew(partnerId, externalUserId, profile, 'api')
       if (created) return { ok: true, user: created, created: true }
-      // Only another process writing the same file gets here (SPEC §6 says one instance on SQLite).
+      // Only another process writing the same file gets here (SQLite serves one instance).
       existing = read(partnerId, externalUserId)!
     }
     const fields = PROFILE_FIELDS.filter((f) => profile[f] !== undefined)
