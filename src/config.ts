@@ -1,4 +1,4 @@
-// Reads and validates the environment (SPEC §5) into a frozen Config: the only reader of process.env.
+// Reads and validates the environment into a frozen Config: the only reader of process.env.
 import { isIP } from 'node:net'
 import { z } from 'zod'
 

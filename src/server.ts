@@ -2,7 +2,8 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
-import { bootstrapAdminToken } from './credentials/bootstrap-admin-token.js'
+import { bootstrapAdminToken, bootstrapTokenFile, handOverBootstrapToken } from './credentials/bootstrap-admin-token.js'
+import { loggableError } from './http/loggable-error.js'
 import { openStore } from './storage/index.js'
 
 /** In-flight requests get this long to finish after a signal before the process exits anyway. */
@@ -20,16 +21,14 @@ async function main(): Promise<void> {
     throw err
   }
   const store = await openStore(config.database)
+  const app = await buildApp({ config, store })
   const bootstrapToken = await bootstrapAdminToken(store, config.adminToken)
   if (bootstrapToken) {
-    // Printed once, outside the log stream, so log shipping never carries it.
-    process.stdout.write(
-      `\nNo ADMIN_TOKEN is set and no admin token exists: created one. It is shown only now:\n\n  ${bootstrapToken}\n\n`,
-    )
+    // stdout is also where the logs go, so it shows the token only to a terminal.
+    handOverBootstrapToken(bootstrapToken, { terminal: process.stdout, file: bootstrapTokenFile(config.database), log: app.log })
   }
-  const app = await buildApp({ config, store })
   closeWithGrace({ delay: CLOSE_GRACE_MS }, async ({ signal, err }) => {
-    if (err) app.log.error({ err }, 'shutting down after an error')
+    if (err) app.log.error({ error: loggableError(err) }, 'shutting down after an error')
     else app.log.info({ signal }, 'shutting down')
     await app.close()
     await store.close()
@@ -38,6 +37,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`Gatehouse failed to start: ${err instanceof Error ? err.message : String(err)}\n`)
+  process.stderr.write(`Gatehouse failed to start: ${loggableError(err).message}\n`)
   process.exit(1)
 })

@@ -1,5 +1,7 @@
-// The real process: graceful close with a request in flight, and logs that never carry a secret.
+// The real process: graceful close with a request in flight, logs that never carry a secret, and the first-start admin token.
 import { generateKeyPairSync } from 'node:crypto'
+import { readFileSync, statSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import t from 'tap'
 import { ADMIN_TOKEN, tempDbPath } from './helpers/build-app.js'
 import { startChildServer } from './helpers/child-server.js'
@@ -74,4 +76,20 @@ t.test('logs never contain a token, an API key, the admin token or a private key
   ] as const) {
     tt.notOk(logs.includes(secret), `no ${what} in the logs`)
   }
+})
+
+t.test('first start with stdout not a terminal: the admin token goes to an owner-only file, never to the output', async (tt) => {
+  const dbPath = tempDbPath(tt)
+  const server = await startChildServer(tt, { DATABASE_URL: dbPath, ADMIN_TOKEN: '', LOG_LEVEL: 'trace' })
+  const file = join(dirname(dbPath), 'admin-token')
+  const stat = statSync(file)
+  tt.equal(stat.mode & 0o777, 0o600, 'readable and writable by its owner only')
+  const token = readFileSync(file, 'utf8').trim()
+  tt.match(token, /^gh_admin_[A-Za-z0-9_-]{43}$/)
+  const partners = await fetch(`${server.url}/admin/partners`, { headers: { authorization: `Bearer ${token}` } })
+  tt.equal(partners.status, 200, 'the token in the file is an admin token')
+  server.child.kill('SIGTERM')
+  await server.exited
+  tt.notOk(server.output().includes(token), 'the token is in neither stdout nor stderr')
+  tt.ok(server.output().includes(file), 'the file path is logged')
 })

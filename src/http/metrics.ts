@@ -8,8 +8,10 @@ export interface Metrics {
   countRequest(method: string, route: string, status: number): void
   countVerification(code: string, partner: string): void
   verifications: Counter<'code' | 'partner'>
-  jwksFetches: Counter<'outcome'>
-  jwksFetchSeconds: Histogram<'outcome'>
+  /** Counts one JWKS fetch of a partner the directory knows (callers never pass an unknown id: labels stay bounded). */
+  countJwksFetch(partner: string, outcome: string, seconds: number): void
+  /** Drops a deleted partner's JWKS fetch series. */
+  forgetJwksPartner(partner: string): void
   keyCacheLookups: Counter<'result'>
   verifyCacheLookups: Counter<'result'>
   jitProvisions: Counter
@@ -28,31 +30,46 @@ export function createMetrics(): Metrics {
   })
   const verifications = new Counter({
     name: 'gatehouse_token_verifications_total',
-    help: 'Token verifications on /me by result code (ok or a SPEC §2 code) and partner id ("" before the issuer is known)',
+    help: 'Token verifications on /me by result code (ok or a token refusal code) and partner id ("" before the issuer is known)',
     labelNames: ['code', 'partner'],
     registers,
   })
   const requestCounter = boundCounters(httpRequests)
   const verificationCounter = boundCounters(verifications)
+  const jwksFetches = new Counter({
+    name: 'gatehouse_jwks_fetches_total',
+    help: 'JWKS fetches by outcome (ok or the failure reason) and partner id',
+    labelNames: ['outcome', 'partner'],
+    registers,
+  })
+  const jwksFetchSeconds = new Histogram({
+    name: 'gatehouse_jwks_fetch_duration_seconds',
+    help: 'Duration of JWKS fetches by outcome and partner id',
+    labelNames: ['outcome', 'partner'],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers,
+  })
+  // prom-client removes a series only by its full label set, so remember each partner's outcomes.
+  const jwksOutcomes = new Map<string, Set<string>>()
   return {
     registry,
     httpRequests,
     countRequest: (method, route, status) => requestCounter(`${method} ${route} ${status}`, { method, route, status }).inc(),
     verifications,
     countVerification: (code, partner) => verificationCounter(`${code} ${partner}`, { code, partner }).inc(),
-    jwksFetches: new Counter({
-      name: 'gatehouse_jwks_fetches_total',
-      help: 'JWKS fetches by outcome (ok or the failure reason)',
-      labelNames: ['outcome'],
-      registers,
-    }),
-    jwksFetchSeconds: new Histogram({
-      name: 'gatehouse_jwks_fetch_duration_seconds',
-      help: 'Duration of JWKS fetches',
-      labelNames: ['outcome'],
-      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers,
-    }),
+    countJwksFetch(partner, outcome, seconds) {
+      const outcomes = jwksOutcomes.get(partner) ?? new Set()
+      jwksOutcomes.set(partner, outcomes.add(outcome))
+      jwksFetches.inc({ outcome, partner })
+      jwksFetchSeconds.observe({ outcome, partner }, seconds)
+    },
+    forgetJwksPartner(partner) {
+      for (const outcome of jwksOutcomes.get(partner) ?? []) {
+        jwksFetches.remove({ outcome, partner })
+        jwksFetchSeconds.remove({ outcome, partner })
+      }
+      jwksOutcomes.delete(partner)
+    },
     keyCacheLookups: new Counter({
       name: 'gatehouse_jwks_key_cache_lookups_total',
       help: 'JWKS key lookups answered from cache (hit) or needing a fetch (miss)',

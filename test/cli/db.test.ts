@@ -1,5 +1,5 @@
 // `gatehouse db …`: idempotent migrations, and an online backup taken while the app holds the database.
-import { existsSync } from 'node:fs'
+import { existsSync, linkSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { openStore } from '../../src/storage/index.js'
@@ -48,6 +48,29 @@ t.test('db backup copies the live database: the copy opens and holds the partner
   const self = await gatehouse(['db', 'backup', dbPath], { env })
   tt.equal(self.code, 1)
   tt.match(self.stderr, /is the database itself/)
+})
+
+t.test('db backup refuses the live database under any other name: a symlink, a hard link, its write-ahead log', async (tt) => {
+  const { app, dbPath } = await build(tt)
+  await createPartner(app, { id: 'acme', jwtPublicKey: makeKey('cli-backup-alias').spkiPem })
+  const env = { DATABASE_URL: dbPath }
+  const symlink = join(dbPath, '..', 'alias.db')
+  symlinkSync(dbPath, symlink)
+  const hardLink = join(dbPath, '..', 'hard-link.db')
+  linkSync(dbPath, hardLink)
+  for (const [what, target] of [
+    ['a symlink to it', symlink],
+    ['a hard link to it', hardLink],
+    ['a path spelled differently', join(dbPath, '..', '.', 'gatehouse.db')],
+    ['its write-ahead log', `${dbPath}-wal`],
+  ] as const) {
+    const result = await gatehouse(['db', 'backup', target, '--force'], { env })
+    tt.equal(result.code, 1, `${what}: refused, even with --force`)
+    tt.match(result.stderr, /is the database itself/, `${what}: says why`)
+  }
+  const copy = await openStore({ kind: 'sqlite', path: dbPath })
+  tt.teardown(() => copy.close())
+  tt.match(await copy.partners.get('acme'), { id: 'acme' }, 'the database still holds its data')
 })
 
 t.test('db backup on PostgreSQL points to pg_dump', async (tt) => {

@@ -23,13 +23,15 @@ async function adminAuth(app: FastifyInstance): Promise<void> {
     const hash = hashSecret(bearer.credential)
     if (envHash && timingSafeEqual(envHash, Buffer.from(hash, 'hex'))) {
       request.actor = 'env'
+      request.credentialId = 'env'
       return
     }
     const token = await store.adminTokens.findActive(hash)
     if (!token) throw new AppError('unauthorized', 'admin token is not valid')
     request.actor = `admin-token:${token.id}`
+    request.credentialId = request.actor
   })
 }
 
-/** Register inside the admin route plugin: it guards only that scope. */
-export default fp(adminAuth, { name: 'admin-auth' })
+/** Register inside the admin route plugin, after its rate limits: it guards only that scope. */
+export default fp(adminAuth, { name: 'admin-auth', dependencies: ['rate-limits'] })

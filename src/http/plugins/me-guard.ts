@@ -1,4 +1,4 @@
-// The /me guard (SPEC §2): every route registered beside it answers only to a verified partner token.
+// The /me guard: every route registered beside it answers only to a verified partner token.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { AppError } from '../../errors.js'

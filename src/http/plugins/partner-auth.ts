@@ -25,7 +25,9 @@ async function partnerAuth(app: FastifyInstance): Promise<void> {
     if (!partner) throw new AppError('unauthorized', 'API key is not valid or has been revoked')
     if (partner.status !== 'active') throw new AppError('unauthorized', `partner ${partner.id} is disabled`)
     request.partner = partner
+    request.credentialId = `api-key:${key.id}`
   })
 }
 
-export default fp(partnerAuth, { name: 'partner-auth' })
+/** Register inside the partner route plugin, after its rate limits. */
+export default fp(partnerAuth, { name: 'partner-auth', dependencies: ['rate-limits'] })
