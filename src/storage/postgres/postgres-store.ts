@@ -10,6 +10,7 @@ import pg from 'pg'
 import { AppError } from '../../errors.js'
 import { changedPartnerFields } from '../changed-fields.js'
 import { toIso, toIsoOrNull } from '../time.js'
+import { partnerGoneAsOutcome } from '../user-write-outcome.js'
 import type {
   Actor,
   AdminTokenStore,
@@ -74,14 +75,6 @@ function pgErrorOf(err: unknown): { code?: string; constraint?: string } | undef
 const isUniqueViolation = (err: unknown): boolean => pgErrorOf(err)?.code === '23505'
 /** A row naming a partner that no longer exists (users and API keys reference partners). */
 const isForeignKeyViolation = (err: unknown): boolean => pgErrorOf(err)?.code === '23503'
-
-const PARTNER_NOT_FOUND: UserWriteOutcome = { ok: false, reason: 'partner_not_found' }
-
-/** A user write whose partner was deleted since the caller looked it up answers so, instead of failing. */
-function partnerGoneAsOutcome(err: unknown): UserWriteOutcome {
-  if (isForeignKeyViolation(err)) return PARTNER_NOT_FOUND
-  throw err
-}
 
 function partnerConflict(err: unknown): AppError {
   const field = pgErrorOf(err)?.constraint === 'partners_jwt_issuer_unique' ? 'jwtIssuer' : 'id'
@@ -336,10 +329,11 @@ function createUserStore(db: Db): UserStore {
     throw new Error(`user ${partnerId}/${externalUserId} kept being deleted while provisioning`)
   }
 
+  // The foreign key to partners decides, in the database, whether the partner still exists.
+  const partnerGone = partnerGoneAsOutcome(isForeignKeyViolation)
   return {
-    // The foreign key to partners decides, in the database, whether the partner still exists.
-    upsert: (partnerId, externalUserId, profile) => upsert(partnerId, externalUserId, profile).catch(partnerGoneAsOutcome),
-    provision: (partnerId, externalUserId, profile) => provision(partnerId, externalUserId, profile).catch(partnerGoneAsOutcome),
+    upsert: (partnerId, externalUserId, profile) => upsert(partnerId, externalUserId, profile).catch(partnerGone),
+    provision: (partnerId, externalUserId, profile) => provision(partnerId, externalUserId, profile).catch(partnerGone),
     async get(partnerId, externalUserId) {
       const [row] = await byKey.execute({ partnerId, externalUserId })
       return row ? userFromRow(row) : null

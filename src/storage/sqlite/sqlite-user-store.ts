@@ -6,6 +6,7 @@ import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { LRUCache } from 'lru-cache'
 import { toIso } from '../time.js'
 import type { UserProfile, UserRecord, UserStore, UserWriteOutcome } from '../types.js'
+import { partnerGoneAsOutcome } from '../user-write-outcome.js'
 import { createGroupCommit } from './group-commit.js'
 import * as schema from './schema.js'
 import { isForeignKeyViolation } from './sqlite-errors.js'
@@ -30,16 +31,11 @@ const userFromRow = (r: UserRow): UserRecord => ({
 
 const cacheKey = (partnerId: string, externalUserId: string) => `${partnerId}\u0000${externalUserId}`
 
-const PARTNER_NOT_FOUND: UserWriteOutcome = { ok: false, reason: 'partner_not_found' }
-
 /**
  * A write whose partner was deleted since the caller looked it up fails on the foreign key: inside a
  * shared commit that rolls the batch back, the batch is replayed, and this write alone answers so.
  */
-function partnerGoneAsOutcome(err: unknown): UserWriteOutcome {
-  if (isForeignKeyViolation(err)) return PARTNER_NOT_FOUND
-  throw err
-}
+const partnerGone = partnerGoneAsOutcome(isForeignKeyViolation)
 
 export interface SqliteUserStore extends UserStore {
   /** Called when users change behind this store's back (a partner delete cascades to its users). */
@@ -139,7 +135,7 @@ export function createSqliteUserStore(db: Db, sqlite: Database.Database): Sqlite
 
   return {
     upsert(partnerId, externalUserId, profile) {
-      return inSharedCommit(() => upsert(partnerId, externalUserId, profile)).catch(partnerGoneAsOutcome)
+      return inSharedCommit(() => upsert(partnerId, externalUserId, profile)).catch(partnerGone)
     },
     async provision(partnerId, externalUserId, profile) {
       const existing = read(partnerId, externalUserId)
@@ -148,7 +144,7 @@ export function createSqliteUserStore(db: Db, sqlite: Database.Database): Sqlite
         const created = insertNew(partnerId, externalUserId, profile, 'jit')
         if (created) return { ok: true, user: created, created: true }
         return { ok: true, user: read(partnerId, externalUserId)!, created: false }
-      }).catch(partnerGoneAsOutcome)
+      }).catch(partnerGone)
     },
     async get(partnerId, externalUserId) {
       return read(partnerId, externalUserId)
