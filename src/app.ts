@@ -4,6 +4,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import type { Config } from './config.js'
 import apiDocs from './http/plugins/api-docs.js'
 import errorHandler, { clientErrorHandler, frameworkErrors } from './http/plugins/error-handler.js'
+import strictQuery from './http/plugins/strict-query.js'
 import { createAuthFailureLimiter } from './http/auth-failure-limiter.js'
 import { loggableError } from './http/loggable-error.js'
 import { createMetrics } from './http/metrics.js'
@@ -117,6 +118,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   })
 
   await app.register(errorHandler)
+  await app.register(strictQuery)
   await app.register(apiDocs)
   await app.register(healthRoutes)
   await app.register(adminRoutes)

@@ -134,12 +134,15 @@ onEachStore('admin paths: a NUL in :id or :keyId is 400 naming the parameter', a
   assertQuietLogs(tt, logs())
 })
 
-onEachStore('audit query: a NUL in partnerId, or a limit or before past the safe-integer range, is 400', async (tt, { app, logs }) => {
+onEachStore('audit query: a NUL or a malformed percent-encoding in partnerId, or a limit or before past the safe-integer range, is 400', async (tt, { app, logs }) => {
   const audit = (query: string): Promise<LightMyRequestResponse> => app.inject({ method: 'GET', url: `/admin/audit?${query}`, headers: admin })
   assertInvalid(tt, await audit('partnerId=a%00b'), ['querystring/partnerId'], 'NUL in partnerId')
   assertInvalid(tt, await audit(`before=${'9'.repeat(30)}`), ['querystring/before'], 'a 30-digit before')
   assertInvalid(tt, await audit('before=9007199254740992'), ['querystring/before'], 'before one past the safe range')
   assertInvalid(tt, await audit(`limit=${'1'.repeat(30)}`), ['querystring/limit'], 'a 30-digit limit')
+  for (const query of ['partnerId=%ED%A0%80', 'partnerId=%E0%A4%A', 'partnerId=%FF']) {
+    assertProblem(tt, await audit(query), 400, 'invalid_request', `a malformed percent-encoding (${query}) is refused, not read as text`)
+  }
   const edge = await audit('before=9007199254740991')
   tt.equal(edge.statusCode, 200, 'the largest safe integer is a valid before')
   tt.same(edge.json(), (await audit('')).json(), 'and pages from the newest entry')
