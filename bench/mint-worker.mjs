@@ -8,11 +8,16 @@ const job = workerData
 const key = createPrivateKey(job.privateKeyPem)
 const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url')
 const header = b64({ alg: 'RS256', typ: 'JWT', kid: job.kid })
+/** Claims Gatehouse never reads (the fat-token variant), fixed-width and distinct for every token. */
+const groups = (index) =>
+  Array.from({ length: job.extraClaimGroups }, (_, j) => ({ id: `g${index}-${String(j).padStart(3, '0')}`, role: 'member' }))
 const parts = []
 for (let i = job.start; i < job.start + job.count; i++) {
   // Fixed-width subs, so every token of a job has the same length.
-  const sub = `${job.subPrefix}${String(i).padStart(7, '0')}`
-  const payload = b64({ iss: job.iss, aud: job.aud, sub, email: `${sub}@bench.example`, name: `Bench ${sub}`, iat: job.iat, exp: job.exp })
+  const index = String(i).padStart(7, '0')
+  const sub = `${job.subPrefix}${index}`
+  const extra = job.extraClaimGroups ? { groups: groups(index) } : {}
+  const payload = b64({ iss: job.iss, aud: job.aud, sub, email: `${sub}@bench.example`, name: `Bench ${sub}`, iat: job.iat, exp: job.exp, ...extra })
   const input = `${header}.${payload}`
   parts.push(`${input}.${sign('sha256', Buffer.from(input), key).toString('base64url')}`)
 }

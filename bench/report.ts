@@ -1,4 +1,4 @@
-// Medians over rounds, the per-scenario table, and the summary against issue #6's targets.
+// Medians over rounds, the per-scenario table, and the summary against the performance targets.
 import type { Sample } from './load.js'
 
 export interface Row {

@@ -12,11 +12,16 @@ export const CACHE_DIR = new URL('./.cache/', import.meta.url).pathname
 export const ISSUER = 'https://partner.bench.example'
 export const AUDIENCE = 'gatehouse-bench'
 export const KID = 'bench-2048'
-/** The longest lifetime a Gatehouse partner may allow (SPEC §1), so cached tokens last a day. */
+/** The longest lifetime a Gatehouse partner may allow, so cached tokens last a day. */
 export const TOKEN_LIFETIME_SECONDS = 86_400
 /** A cached chunk is re-minted when it has less than this left, so no token expires mid-run. */
 const MIN_REMAINING_SECONDS = 2 * 3600
 const CHUNK = 50_000
+/**
+ * The fat-token variant's extra claims: this many small objects come to about 7 KiB once base64url-encoded,
+ * keeping the whole token just under Gatehouse's 8 KiB limit.
+ */
+export const FAT_CLAIM_GROUPS = 140
 
 export interface BenchKeys {
   privateKeyPem: string
@@ -69,6 +74,8 @@ interface MintJob {
   iss: string
   aud: string
   subPrefix: string
+  /** How many `{ id, role }` objects the token's `groups` claim holds; 0 leaves the claim out. */
+  extraClaimGroups: number
   start: number
   count: number
   iat: number
@@ -78,6 +85,7 @@ interface MintJob {
 interface ChunkMeta {
   fingerprint: string
   subPrefix: string
+  extraClaimGroups: number
   start: number
   count: number
   iat: number
@@ -90,7 +98,7 @@ interface Chunk {
   data: Buffer
 }
 
-async function mintRange(keys: BenchKeys, subPrefix: string, start: number, count: number, iat: number): Promise<string> {
+async function mintRange(keys: BenchKeys, subPrefix: string, extraClaimGroups: number, start: number, count: number, iat: number): Promise<string> {
   const workers = Math.max(1, Math.min(availableParallelism(), 8))
   const per = Math.ceil(count / workers)
   const jobs: Promise<string>[] = []
@@ -98,7 +106,7 @@ async function mintRange(keys: BenchKeys, subPrefix: string, start: number, coun
     const from = start + w * per
     const n = Math.min(per, start + count - from)
     if (n <= 0) break
-    const job: MintJob = { privateKeyPem: keys.privateKeyPem, kid: KID, iss: ISSUER, aud: AUDIENCE, subPrefix, start: from, count: n, iat, exp: iat + TOKEN_LIFETIME_SECONDS }
+    const job: MintJob = { privateKeyPem: keys.privateKeyPem, kid: KID, iss: ISSUER, aud: AUDIENCE, subPrefix, extraClaimGroups, start: from, count: n, iat, exp: iat + TOKEN_LIFETIME_SECONDS }
     jobs.push(
       new Promise<string>((resolve, reject) => {
         const worker = new Worker(new URL('./mint-worker.mjs', import.meta.url), { workerData: job })
@@ -110,36 +118,44 @@ async function mintRange(keys: BenchKeys, subPrefix: string, start: number, coun
   return (await Promise.all(jobs)).join('\n')
 }
 
-async function loadChunk(keys: BenchKeys, name: string, subPrefix: string, start: number, count: number): Promise<Chunk> {
+async function loadChunk(keys: BenchKeys, name: string, subPrefix: string, extraClaimGroups: number, start: number, count: number): Promise<Chunk> {
   const metaPath = join(CACHE_DIR, `${name}.json`)
   const dataPath = join(CACHE_DIR, `${name}.tok`)
   const nowS = Math.floor(Date.now() / 1000)
   if (existsSync(metaPath) && existsSync(dataPath)) {
     const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as ChunkMeta
-    if (meta.fingerprint === keys.fingerprint && meta.start === start && meta.count === count && meta.subPrefix === subPrefix && meta.exp - nowS > MIN_REMAINING_SECONDS) {
+    if (meta.fingerprint === keys.fingerprint && meta.start === start && meta.count === count && meta.subPrefix === subPrefix && meta.extraClaimGroups === extraClaimGroups && meta.exp - nowS > MIN_REMAINING_SECONDS) {
       return { meta, data: readFileSync(dataPath) }
     }
   }
-  const text = await mintRange(keys, subPrefix, start, count, nowS)
+  const text = await mintRange(keys, subPrefix, extraClaimGroups, start, count, nowS)
   const length = text.indexOf('\n') === -1 ? text.length : text.indexOf('\n')
   const data = Buffer.from(text, 'latin1')
   if (data.length !== count * (length + 1) - 1) throw new Error(`minted tokens of ${name} are not fixed-width`)
-  const meta: ChunkMeta = { fingerprint: keys.fingerprint, subPrefix, start, count, iat: nowS, exp: nowS + TOKEN_LIFETIME_SECONDS, length }
+  const meta: ChunkMeta = { fingerprint: keys.fingerprint, subPrefix, extraClaimGroups, start, count, iat: nowS, exp: nowS + TOKEN_LIFETIME_SECONDS, length }
   writeFileSync(dataPath, data)
   writeFileSync(metaPath, JSON.stringify(meta))
   return { meta, data }
 }
 
+export interface PoolOptions {
+  /** Hears about every chunk, cached or minted. */
+  onProgress?: (done: number, total: number) => void
+  /** Extra claims in every token (FAT_CLAIM_GROUPS for the fat-token variant); 0 by default. */
+  extraClaimGroups?: number
+}
+
 /**
  * `count` distinct valid tokens (distinct `sub`s `${subPrefix}0000000`…), minted in chunks of 50,000 that are
- * cached on disk for about a day; `onProgress` hears about chunks that had to be minted.
+ * cached on disk for about a day.
  */
-export async function loadPool(keys: BenchKeys, name: string, subPrefix: string, count: number, onProgress?: (done: number, total: number) => void): Promise<TokenPool> {
+export async function loadPool(keys: BenchKeys, name: string, subPrefix: string, count: number, options: PoolOptions = {}): Promise<TokenPool> {
+  const { onProgress, extraClaimGroups = 0 } = options
   const chunks: Chunk[] = []
   for (let start = 0; start < count; start += CHUNK) {
     const n = Math.min(CHUNK, count - start)
     // A pool's chunk size is fixed so a smaller (quick) pool reuses the prefix of a larger (full) one.
-    chunks.push(await loadChunk(keys, `${name}-${String(start / CHUNK).padStart(3, '0')}${n === CHUNK ? '' : `-${n}`}`, subPrefix, start, n))
+    chunks.push(await loadChunk(keys, `${name}-${String(start / CHUNK).padStart(3, '0')}${n === CHUNK ? '' : `-${n}`}`, subPrefix, extraClaimGroups, start, n))
     onProgress?.(start + n, count)
   }
   return {
