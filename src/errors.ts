@@ -1,6 +1,6 @@
-// The error codes of SPEC.md with their HTTP status and title: the one registry every refusal uses.
+// The error codes of docs/reference.md with their HTTP status and title: the one registry every refusal uses.
 
-/** Token refusals of the /me guard, in the order of SPEC §2's verification table. */
+/** Token refusals of the /me guard, in the order of the verification table (docs/reference.md, Token verification). */
 export const TOKEN_ERROR_CODES = [
   'missing_token',
   'malformed_token',
@@ -56,7 +56,7 @@ export interface AppErrorOptions {
   errors?: FieldError[]
   /** Seconds a client should wait, sent as `Retry-After` (429, 503). */
   retryAfterSeconds?: number
-  /** Overrides the registry status: SPEC §4 files 415 (unsupported content type) under `invalid_request`. */
+  /** Overrides the registry status: 415 (unsupported content type), 414 and 431 are filed under `invalid_request`. */
   status?: number
   cause?: unknown
 }

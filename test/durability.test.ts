@@ -1,4 +1,4 @@
-// SPEC §6 durability: every write acknowledged with 2xx survives `kill -9` of the real server process.
+// Durability (docs/reference.md, Guarantees): every write acknowledged with 2xx survives `kill -9` of the real server process.
 import t, { type Test } from 'tap'
 import { ADMIN_TOKEN, tempDbPath } from './helpers/build-app.js'
 import { startChildServer } from './helpers/child-server.js'

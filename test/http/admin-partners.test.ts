@@ -1,4 +1,4 @@
-// Admin API (SPEC §1, §4): admin auth, partner validation and CRUD, ETags, warnings, API keys, audit, body handling.
+// Admin API (docs/reference.md, Partner records and Admin API): admin auth, partner validation and CRUD, ETags, warnings, API keys, audit, body handling.
 import { generateKeyPairSync } from 'node:crypto'
 import { createServer } from 'node:net'
 import type { FastifyInstance } from 'fastify'
@@ -117,7 +117,7 @@ t.test('create: 201 with ETag "1", version 1 and the defaults', async (tt) => {
   tt.equal((await post(app, body({ id: 'gamma', jwtIssuer: 'gamma', maxTokenLifetimeSeconds: 86400 }))).statusCode, 201, '86400 allowed')
 })
 
-t.test('create: field validation of SPEC §1', async (tt) => {
+t.test('create: field validation of the partner record rules', async (tt) => {
   const { app } = await build(tt)
   const bad = async (overrides: Record<string, unknown>, path: string, what: string) =>
     assertInvalid(tt, await post(app, body(overrides)), [path], what)

@@ -1,4 +1,4 @@
-// POST /integrations/token-checks, the key views and the refresh hooks of SPEC §2/§4.
+// POST /integrations/token-checks, the key views and the refresh hooks (docs/reference.md, Partner API and Admin API).
 import t, { type Test } from 'tap'
 import { admin, build } from '../helpers/build-app.js'
 import { startJwksServer } from '../helpers/jwks-server.js'
