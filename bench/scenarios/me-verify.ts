@@ -1,0 +1,52 @@
+// me-verify: GET /me with full verification (result cache off), Gatehouse beside express-jwt and fastify+jose.
+import { join } from 'node:path'
+import { alternate, type Context, cycle, gatehouseAt, meRequest, provisionPass, sanityCheck, type Scenario, verifyTarget, VERIFY_TOKENS, warmUp, withServers } from '../harness.js'
+import { freePort, spawnServer } from '../processes.js'
+import { fmt, median, type Row, scenarioTable, summarize, type Target } from '../report.js'
+import { AUDIENCE, ISSUER } from '../tokens.js'
+
+async function run(ctx: Context): Promise<Row[]> {
+  const peer = async (name: string, file: string) =>
+    spawnServer({
+      name,
+      args: ['--import', 'tsx', join('bench', 'servers', file)],
+      port: await freePort(),
+      env: { JWKS_URL: ctx.jwks.urlFor(name), ISSUER, AUDIENCE },
+    })
+  return withServers(
+    [gatehouseAt(ctx, 'gatehouse-me-verify', 0), peer('express-jwt', 'express-jwt.ts'), peer('fastify-jose', 'fastify-jose.ts')],
+    async ([gatehouse, express, jose]) => {
+      for (const s of [gatehouse!, express!, jose!]) await sanityCheck(s, ctx.verifyPool, 'v-', s === gatehouse)
+      await provisionPass(gatehouse!, ctx.verifyPool)
+      for (const s of [ctx.hello, express!, jose!]) await warmUp(ctx, s, meRequest(cycle(ctx.verifyPool)))
+      return alternate(ctx, [
+        verifyTarget(ctx, 'hello (baseline)', ctx.hello),
+        verifyTarget(ctx, 'gatehouse', gatehouse!, 'gatehouse-me-verify'),
+        verifyTarget(ctx, 'express-jwt+jwks-rsa', express!, 'express-jwt'),
+        verifyTarget(ctx, 'fastify+jose', jose!, 'fastify-jose'),
+      ])
+    },
+  )
+}
+
+function targets(rows: Row[]): Target[] {
+  const verify = rows.find((r) => r.server.startsWith('gatehouse'))
+  const express = rows.find((r) => r.server.startsWith('express-jwt'))
+  if (!verify || !express) return meVerify.targetsNotRun
+  const vs = summarize(verify)
+  const overExpress = median(verify.samples.map((s, i) => s.rps / express.samples[i]!.rps))
+  return [
+    { scenario: 'me-verify', target: '≥ 0.45× baseline', measured: `${fmt(vs.ratio, 2)}× (${fmt(vs.rps)} req/s)`, ok: vs.ratio >= 0.45 },
+    { scenario: 'me-verify', target: '≥ 4× express-jwt+jwks-rsa', measured: `${fmt(overExpress, 2)}×`, ok: overExpress >= 4 },
+  ]
+}
+
+export const meVerify: Scenario = {
+  name: 'me-verify',
+  describe: () => `GET /me, ${VERIFY_TOKENS} distinct tokens cycled, users provisioned, VERIFY_CACHE_MB=0 (full verification)`,
+  async run(ctx) {
+    const rows = await run(ctx)
+    return { report: scenarioTable(rows), targets: targets(rows) }
+  },
+  targetsNotRun: [{ scenario: 'me-verify', target: '≥ 0.45× baseline, ≥ 4× express-jwt', measured: '–', ok: null }],
+}
