@@ -122,6 +122,11 @@ export interface AuditStore {
   list(query: { partnerId?: string; limit: number; before?: number }): Promise<AuditEntry[]>
 }
 
+export interface StoreOptions {
+  /** The clock stamping every write, in epoch milliseconds (default `Date.now`); tests pass one they control. */
+  now?: () => number
+}
+
 /**
  * Every method of the record stores refuses a string that is not well-formed Unicode without U+0000
  * (AppError `invalid_request`) before the database sees it, so both backends answer such input alike.

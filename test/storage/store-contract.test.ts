@@ -1,36 +1,54 @@
 // The Store contract (src/storage/types.ts), run unchanged against every backend: SQLite always,
 // PostgreSQL when GATEHOUSE_TEST_POSTGRES_URL is set. Each test gets a fresh database with the real migrations.
 import t, { type Test } from 'tap'
+import { AppError } from '../../src/errors.js'
 import { openStore } from '../../src/storage/index.js'
-import type { PartnerFields, Store, UserRecord, UserWriteOutcome } from '../../src/storage/types.js'
+import type { PartnerFields, Store, StoreOptions, UserRecord, UserWriteOutcome } from '../../src/storage/types.js'
 import { tempDbPath } from '../helpers/build-app.js'
-import { POSTGRES_SKIP_MESSAGE, POSTGRES_URL, openPostgresStore, postgresOnly } from '../helpers/postgres.js'
+import { POSTGRES_SKIP_MESSAGE, POSTGRES_URL, freshSchema, postgresOnly } from '../helpers/postgres.js'
 
 interface Backend {
   name: 'sqlite' | 'postgres'
   skip: string | false
-  open(tt: Test): Promise<Store>
+  open(tt: Test, options: StoreOptions): Promise<Store>
 }
 
 const backends: Backend[] = [
   {
     name: 'sqlite',
     skip: false,
-    async open(tt) {
-      const store = await openStore({ kind: 'sqlite', path: tempDbPath(tt) })
+    async open(tt, options) {
+      const store = await openStore({ kind: 'sqlite', path: tempDbPath(tt) }, options)
       tt.teardown(() => store.close())
       return store
     },
   },
-  { name: 'postgres', ...postgresOnly(), open: async (tt) => (await openPostgresStore(tt)).store },
+  {
+    name: 'postgres',
+    ...postgresOnly(),
+    async open(tt, options) {
+      const { url } = await freshSchema(tt)
+      const store = await openStore({ kind: 'postgres', url }, options)
+      tt.teardown(() => store.close())
+      return store
+    },
+  },
 ]
 
 if (!POSTGRES_URL) t.comment(POSTGRES_SKIP_MESSAGE)
 
+/** The store's clock: real time until a test pins `now` (epoch milliseconds). */
+interface Clock {
+  now?: number
+}
+
 /** One test per backend, named `<backend>: <behaviour>`. */
-function contract(name: string, fn: (tt: Test, store: Store) => Promise<void>): void {
+function contract(name: string, fn: (tt: Test, store: Store, clock: Clock) => Promise<void>): void {
   for (const backend of backends) {
-    t.test(`${backend.name}: ${name}`, { skip: backend.skip }, async (tt) => fn(tt, await backend.open(tt)))
+    t.test(`${backend.name}: ${name}`, { skip: backend.skip }, async (tt) => {
+      const clock: Clock = {}
+      await fn(tt, await backend.open(tt, { now: () => clock.now ?? Date.now() }), clock)
+    })
   }
 }
 
@@ -52,6 +70,19 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 function written(outcome: UserWriteOutcome): { user: UserRecord; created: boolean } {
   if (!outcome.ok) throw new Error(`the write answered ${outcome.reason}`)
   return { user: outcome.user, created: outcome.created }
+}
+
+/** The JSON pointer a write's `conflict` refusal names; fails the test if the write answers anything else. */
+async function conflictPath(tt: Test, write: Promise<unknown>): Promise<string | undefined> {
+  const err = await write.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  tt.ok(err instanceof AppError && err.code === 'conflict', 'refused with AppError conflict')
+  const errors = err instanceof AppError ? err.errors : undefined
+  tt.equal(errors?.length, 1, 'one field named')
+  tt.equal(errors?.[0]?.message, 'already taken')
+  return errors?.[0]?.path
 }
 
 async function withPartner(store: Store, id = 'acme', over: Partial<PartnerFields> = {}) {
@@ -82,7 +113,7 @@ contract('partners: a taken jwtIssuer is a conflict naming the field, and writes
   await store.partners.create('acme', fields(), 'env')
   const revision = await store.partners.revision()
   const auditCount = (await store.audit.list({ limit: 100 })).length
-  await tt.rejects(store.partners.create('other', fields(), 'env'), { name: 'AppError', code: 'conflict', errors: [{ path: 'jwtIssuer' }] })
+  tt.equal(await conflictPath(tt, store.partners.create('other', fields(), 'env')), '/jwtIssuer')
   tt.equal(await store.partners.get('other'), null)
   tt.equal(await store.partners.revision(), revision, 'revision unchanged')
   tt.equal((await store.audit.list({ limit: 100 })).length, auditCount, 'nothing audited')
@@ -93,11 +124,7 @@ contract('partners: a taken jwtIssuer is a conflict naming the field, and writes
 contract('partners: a taken id is a conflict naming the field, and writes nothing', async (tt, store) => {
   const created = await store.partners.create('acme', fields(), 'env')
   const revision = await store.partners.revision()
-  await tt.rejects(store.partners.create('acme', fields({ jwtIssuer: 'https://other.example' }), 'env'), {
-    name: 'AppError',
-    code: 'conflict',
-    errors: [{ path: 'id' }],
-  })
+  tt.equal(await conflictPath(tt, store.partners.create('acme', fields({ jwtIssuer: 'https://other.example' }), 'env')), '/id')
   tt.same(await store.partners.get('acme'), created)
   tt.equal(await store.partners.revision(), revision, 'revision unchanged')
 })
@@ -144,11 +171,31 @@ contract('partners: a no-op update keeps the version, audits nothing and leaves 
 contract('partners: update to a taken jwtIssuer is a conflict and leaves the record', async (tt, store) => {
   await withPartner(store, 'acme')
   await withPartner(store, 'beta')
-  await tt.rejects(store.partners.update('beta', { jwtIssuer: 'https://acme.example' }, { actor: 'env' }), {
-    code: 'conflict',
-    errors: [{ path: 'jwtIssuer' }],
-  })
+  const revision = await store.partners.revision()
+  tt.equal(await conflictPath(tt, store.partners.update('beta', { jwtIssuer: 'https://acme.example' }, { actor: 'env' })), '/jwtIssuer')
   tt.match(await store.partners.get('beta'), { jwtIssuer: 'https://beta.example', version: 1 })
+  tt.equal(await store.partners.revision(), revision, 'revision unchanged')
+  tt.equal((await store.audit.list({ partnerId: 'beta', limit: 10 })).length, 1, 'only the create audited')
+})
+
+contract('partners: concurrent creates of one id: one lands, every other is a conflict on /id', async (tt, store) => {
+  const attempts = await Promise.allSettled(
+    Array.from({ length: 8 }, (_, i) => store.partners.create('acme', fields({ jwtIssuer: `https://acme-${i}.example` }), 'env')),
+  )
+  tt.equal(attempts.filter((a) => a.status === 'fulfilled').length, 1, 'one create lands')
+  for (const a of attempts.filter((x) => x.status === 'rejected')) {
+    tt.equal(await conflictPath(tt, Promise.reject((a as PromiseRejectedResult).reason)), '/id')
+  }
+  tt.equal((await store.partners.list()).length, 1)
+})
+
+contract('partners: concurrent creates of one jwtIssuer: one lands, every other is a conflict on /jwtIssuer', async (tt, store) => {
+  const attempts = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => store.partners.create(`p${i}`, fields(), 'env')))
+  tt.equal(attempts.filter((a) => a.status === 'fulfilled').length, 1, 'one create lands')
+  for (const a of attempts.filter((x) => x.status === 'rejected')) {
+    tt.equal(await conflictPath(tt, Promise.reject((a as PromiseRejectedResult).reason)), '/jwtIssuer')
+  }
+  tt.equal((await store.partners.list()).length, 1)
 })
 
 contract('partners: delete only a disabled partner, honouring expectedVersion', async (tt, store) => {
@@ -253,7 +300,29 @@ contract('api keys: revoke only through the owning partner, once; a revoked key 
   tt.match((await store.audit.list({ limit: 1 }))[0], { actor: 'admin-token:r', action: 'api_key.revoke', partnerId: 'acme' })
 })
 
+contract('api keys: listed oldest first, equal times in byte order of id', async (tt, store, clock) => {
+  await withPartner(store)
+  const create = (id: string) => store.apiKeys.create({ id, partnerId: 'acme', prefix: `gh_pk_${id}`, hash: `hash-${id}` }, 'env')
+  clock.now = Date.parse('2030-01-02T00:00:00.000Z')
+  for (const id of ['kb', 'k-b', 'ka']) await create(id)
+  clock.now -= 1000
+  await create('kz')
+  const listed = await store.apiKeys.list('acme')
+  tt.same(listed.map((k) => k.id), ['kz', 'k-b', 'ka', 'kb'])
+  tt.same(listed.map((k) => k.createdAt), ['2030-01-01T23:59:59.000Z', ...Array(3).fill('2030-01-02T00:00:00.000Z')], 'stamped by the store clock')
+})
+
 // ---- admin tokens
+
+contract('admin tokens: listed oldest first, equal times in byte order of id', async (tt, store, clock) => {
+  const create = (id: string) => store.adminTokens.create({ id, prefix: `gh_admin_${id}`, hash: `hash-${id}`, label: null }, 'env')
+  clock.now = Date.parse('2030-01-02T00:00:00.000Z')
+  for (const id of ['tb', 't-b', 'ta']) await create(id)
+  clock.now -= 1000
+  await create('tz')
+  tt.same((await store.adminTokens.list()).map((x) => x.id), ['tz', 't-b', 'ta', 'tb'])
+  tt.same((await store.audit.list({ limit: 1 }))[0]?.at, '2030-01-01T23:59:59.000Z', 'the audit entry carries the same time')
+})
 
 contract('admin tokens: count, create, list, findActive, revoke', async (tt, store) => {
   tt.equal(await store.adminTokens.countActive(), 0)

@@ -1,257 +1,107 @@
 // The embedded SQLite store (better-sqlite3 through drizzle): one process, WAL journal, durable on kill -9.
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
-import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm'
+import { and, count, desc, eq, isNull, lt, sql } from 'drizzle-orm'
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
-import { AppError } from '../../errors.js'
-import { changedPartnerFields } from '../changed-fields.js'
-import { toIso, toIsoOrNull } from '../time.js'
-import type {
-  Actor,
-  AdminTokenStore,
-  ApiKeyStore,
-  AuditStore,
-  PartnerFields,
-  PartnerRecord,
-  PartnerStore,
-  Store,
-} from '../types.js'
+import { countMigrations } from '../migration-count.js'
+import { type RecordRepository, type TableRows, createRecordStores, refusing } from '../record-stores.js'
+import type { Store, StoreOptions } from '../types.js'
+import type { Change } from '../write-plans.js'
 import * as schema from './schema.js'
-import { isForeignKeyViolation, isUniqueViolation } from './sqlite-errors.js'
+import { refusalOf } from './sqlite-errors.js'
 import { createSqliteUserStore } from './sqlite-user-store.js'
 
 export const SQLITE_MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), '../../../migrations/sqlite')
 
 type Db = BetterSQLite3Database<typeof schema>
-type PartnerRow = typeof schema.partners.$inferSelect
 
-const partnerFromRow = (r: PartnerRow): PartnerRecord => ({
-  ...r,
-  createdAt: toIso(r.createdAt),
-  updatedAt: toIso(r.updatedAt),
-})
+const TABLES = { partners: schema.partners, apiKeys: schema.partnerApiKeys, adminTokens: schema.adminTokens }
+/** Any of TABLES: the write primitive addresses them all by their text `id` primary key. */
+type WritableTable = (typeof TABLES)[keyof TableRows]
 
-function audit(db: Db, actor: Actor, action: string, partnerId: string | null, changedFields: string[] = []): void {
-  db.insert(schema.auditLog)
-    .values({ at: Date.now(), actor, action, partnerId, changedFields: JSON.stringify(changedFields) })
-    .run()
+function applyChange(tx: Db, table: WritableTable, id: string, change: Change<TableRows[keyof TableRows]>): void {
+  if (change.kind === 'insert') tx.insert(table).values(change.row).run()
+  else if (change.kind === 'update') tx.update(table).set(change.set).where(eq(table.id, id)).run()
+  else tx.delete(table).where(eq(table.id, id)).run()
 }
 
-function bumpPartnersRevision(db: Db): void {
-  db.insert(schema.revisions)
+function bumpPartnersRevision(tx: Db): void {
+  const { revisions } = schema
+  tx.insert(revisions)
     .values({ name: 'partners', value: 1 })
-    .onConflictDoUpdate({ target: schema.revisions.name, set: { value: sql`${schema.revisions.value} + 1` } })
+    .onConflictDoUpdate({ target: revisions.name, set: { value: sql`${revisions.value} + 1` } })
     .run()
 }
 
-function createPartnerStore(db: Db, onUsersCascaded: () => void): PartnerStore {
-  const byId = db.select().from(schema.partners).where(eq(schema.partners.id, sql.placeholder('id'))).prepare()
-  return {
-    async list() {
-      return db.select().from(schema.partners).orderBy(schema.partners.id).all().map(partnerFromRow)
-    },
-    async get(id) {
-      const row = byId.get({ id })
-      return row ? partnerFromRow(row) : null
-    },
-    async create(id, fields, actor) {
-      const now = Date.now()
-      try {
-        return db.transaction((tx) => {
-          const row = tx
-            .insert(schema.partners)
-            .values({ id, ...fields, version: 1, createdAt: now, updatedAt: now })
-            .returning()
-            .get()
-          audit(tx, actor, 'partner.create', id, Object.keys(fields))
-          bumpPartnersRevision(tx)
-          return partnerFromRow(row)
-        })
-      } catch (err) {
-        if (isUniqueViolation(err)) throw partnerConflict(err)
-        throw err
-      }
-    },
-    async update(id, changes, { expectedVersion, actor }) {
-      try {
-        return db.transaction((tx) => {
-          const row = tx.select().from(schema.partners).where(eq(schema.partners.id, id)).get()
-          if (!row) return { ok: false, reason: 'not_found' } as const
-          if (expectedVersion !== undefined && row.version !== expectedVersion) {
-            return { ok: false, reason: 'version_mismatch' } as const
-          }
-          const current = partnerFromRow(row)
-          const changed = changedPartnerFields(current, changes)
-          if (changed.length === 0) return { ok: true, record: current } as const
-          const set: Partial<PartnerFields> = {}
-          for (const k of changed) Object.assign(set, { [k]: changes[k] })
-          const updated = tx
-            .update(schema.partners)
-            .set({ ...set, version: row.version + 1, updatedAt: Date.now() })
-            .where(eq(schema.partners.id, id))
-            .returning()
-            .get()
-          audit(tx, actor, 'partner.update', id, changed)
-          bumpPartnersRevision(tx)
-          return { ok: true, record: partnerFromRow(updated) } as const
-        })
-      } catch (err) {
-        if (isUniqueViolation(err)) throw partnerConflict(err)
-        throw err
-      }
-    },
-    async delete(id, { expectedVersion, actor }) {
-      return db.transaction((tx) => {
-        const row = tx.select().from(schema.partners).where(eq(schema.partners.id, id)).get()
-        if (!row) return { ok: false, reason: 'not_found' } as const
-        if (expectedVersion !== undefined && row.version !== expectedVersion) {
-          return { ok: false, reason: 'version_mismatch' } as const
-        }
-        if (row.status !== 'disabled') return { ok: false, reason: 'not_disabled' } as const
-        // Users and API keys go with it through ON DELETE CASCADE.
-        tx.delete(schema.partners).where(eq(schema.partners.id, id)).run()
-        audit(tx, actor, 'partner.delete', id)
-        bumpPartnersRevision(tx)
-        onUsersCascaded()
-        return { ok: true } as const
-      })
-    },
-    async revision() {
-      const row = db.select().from(schema.revisions).where(eq(schema.revisions.name, 'partners')).get()
-      return row?.value ?? 0
-    },
-  }
-}
-
-function partnerConflict(err: unknown): AppError {
-  const message = String((err as Error).message)
-  const field = message.includes('jwt_issuer') ? 'jwtIssuer' : 'id'
-  return new AppError('conflict', `A partner with this ${field} already exists`, {
-    errors: [{ path: `/${field}`, message: 'already taken' }],
-  })
-}
-
-function createApiKeyStore(db: Db): ApiKeyStore {
-  const t = schema.partnerApiKeys
-  const active = db
-    .select({ id: t.id, partnerId: t.partnerId })
-    .from(t)
-    .where(and(eq(t.keyHash, sql.placeholder('hash')), isNull(t.revokedAt)))
+/**
+ * SQLite's reads and its write primitive. better-sqlite3 is synchronous, so a write's read, plan and statements run
+ * as one transaction function with nothing interleaved. `onPartnerDeleted` hears of the users a delete cascaded to.
+ */
+function createSqliteRepository(db: Db, onPartnerDeleted: () => void): RecordRepository {
+  const { partners: p, partnerApiKeys: k, adminTokens: a, auditLog: log, revisions } = schema
+  // Text compares byte by byte in SQLite (BINARY collation), so ids sort in byte order as the contract asks.
+  const partnerById = db.select().from(p).where(eq(p.id, sql.placeholder('id'))).prepare()
+  const activeKey = db
+    .select({ id: k.id, partnerId: k.partnerId })
+    .from(k)
+    .where(and(eq(k.keyHash, sql.placeholder('hash')), isNull(k.revokedAt)))
     .prepare()
-  const view = { id: t.id, partnerId: t.partnerId, prefix: t.prefix, createdAt: t.createdAt, revokedAt: t.revokedAt }
-  const toRecord = (r: { id: string; partnerId: string; prefix: string; createdAt: number; revokedAt: number | null }) => ({
-    ...r,
-    createdAt: toIso(r.createdAt),
-    revokedAt: toIsoOrNull(r.revokedAt),
-  })
-  return {
-    async create(key, actor) {
-      try {
-        return db.transaction((tx) => {
-          const row = tx
-            .insert(t)
-            .values({ id: key.id, partnerId: key.partnerId, prefix: key.prefix, keyHash: key.hash, createdAt: Date.now() })
-            .returning(view)
-            .get()
-          audit(tx, actor, 'api_key.create', key.partnerId, ['apiKey'])
-          return toRecord(row)
-        })
-      } catch (err) {
-        if (isForeignKeyViolation(err)) throw new AppError('not_found', `no partner ${key.partnerId}`)
-        throw err
-      }
-    },
-    async list(partnerId) {
-      return db.select(view).from(t).where(eq(t.partnerId, partnerId)).orderBy(t.createdAt).all().map(toRecord)
-    },
-    async revoke(partnerId, keyId, actor) {
-      return db.transaction((tx) => {
-        const res = tx
-          .update(t)
-          .set({ revokedAt: Date.now() })
-          .where(and(eq(t.id, keyId), eq(t.partnerId, partnerId), isNull(t.revokedAt)))
-          .run()
-        if (res.changes === 0) return false
-        audit(tx, actor, 'api_key.revoke', partnerId, ['apiKey'])
-        return true
-      })
-    },
-    async findActive(hash) {
-      return active.get({ hash }) ?? null
-    },
-  }
-}
-
-function createAdminTokenStore(db: Db): AdminTokenStore {
-  const t = schema.adminTokens
-  const active = db
-    .select({ id: t.id })
-    .from(t)
-    .where(and(eq(t.tokenHash, sql.placeholder('hash')), isNull(t.revokedAt)))
+  const activeToken = db
+    .select({ id: a.id })
+    .from(a)
+    .where(and(eq(a.tokenHash, sql.placeholder('hash')), isNull(a.revokedAt)))
     .prepare()
-  const view = { id: t.id, prefix: t.prefix, label: t.label, createdAt: t.createdAt, revokedAt: t.revokedAt }
-  const toRecord = (r: { id: string; prefix: string; label: string | null; createdAt: number; revokedAt: number | null }) => ({
-    ...r,
-    createdAt: toIso(r.createdAt),
-    revokedAt: toIsoOrNull(r.revokedAt),
-  })
   return {
-    async countActive() {
-      return db.select({ n: sql<number>`count(*)` }).from(t).where(isNull(t.revokedAt)).get()!.n
+    partners: {
+      list: async () => db.select().from(p).orderBy(p.id).all(),
+      get: async (id) => partnerById.get({ id }) ?? null,
+      revision: async () => db.select().from(revisions).where(eq(revisions.name, 'partners')).get()?.value ?? 0,
     },
-    async create(token, actor) {
-      return db.transaction((tx) => {
-        const row = tx
-          .insert(t)
-          .values({ id: token.id, prefix: token.prefix, tokenHash: token.hash, label: token.label, createdAt: Date.now() })
-          .returning(view)
-          .get()
-        audit(tx, actor, 'admin_token.create', null, ['adminToken'])
-        return toRecord(row)
-      })
+    apiKeys: {
+      list: async (partnerId) => db.select().from(k).where(eq(k.partnerId, partnerId)).orderBy(k.createdAt, k.id).all(),
+      findActive: async (hash) => activeKey.get({ hash }) ?? null,
     },
-    async list() {
-      return db.select(view).from(t).orderBy(t.createdAt).all().map(toRecord)
+    adminTokens: {
+      countActive: async () => db.select({ n: count() }).from(a).where(isNull(a.revokedAt)).get()!.n,
+      list: async () => db.select().from(a).orderBy(a.createdAt, a.id).all(),
+      findActive: async (hash) => activeToken.get({ hash }) ?? null,
     },
-    async revoke(id, actor) {
-      return db.transaction((tx) => {
-        const res = tx.update(t).set({ revokedAt: Date.now() }).where(and(eq(t.id, id), isNull(t.revokedAt))).run()
-        if (res.changes === 0) return false
-        audit(tx, actor, 'admin_token.revoke', null, ['adminToken'])
-        return true
-      })
+    audit: {
+      async list({ partnerId, limit, before }) {
+        const rows = db
+          .select()
+          .from(log)
+          .where(and(partnerId === undefined ? undefined : eq(log.partnerId, partnerId), before === undefined ? undefined : lt(log.id, before)))
+          .orderBy(desc(log.id))
+          .limit(limit)
+          .all()
+        return rows.map((r) => ({ ...r, changedFields: JSON.parse(r.changedFields) as string[] }))
+      },
     },
-    async findActive(hash) {
-      return active.get({ hash }) ?? null
-    },
-  }
-}
-
-function createAuditStore(db: Db): AuditStore {
-  const t = schema.auditLog
-  return {
-    async list({ partnerId, limit, before }) {
-      const conditions = [
-        partnerId === undefined ? undefined : eq(t.partnerId, partnerId),
-        before === undefined ? undefined : lt(t.id, before),
-      ]
-      return db
-        .select()
-        .from(t)
-        .where(and(...conditions))
-        .orderBy(desc(t.id))
-        .limit(limit)
-        .all()
-        .map((r) => ({ ...r, at: toIso(r.at), changedFields: JSON.parse(r.changedFields) as string[] }))
+    async write(target, plan) {
+      const table: WritableTable = TABLES[target.table]
+      const transaction = () =>
+        db.transaction((tx) => {
+          const current = tx.select().from(table).where(eq(table.id, target.id)).get()
+          // TABLES[target.table] holds TableRows[target.table]; TypeScript cannot follow a key through two maps.
+          const { outcome, write } = plan((current ?? null) as TableRows[typeof target.table] | null)
+          if (!write) return outcome
+          applyChange(tx, table, target.id, write.change)
+          tx.insert(log).values({ ...write.audit, changedFields: JSON.stringify(write.audit.changedFields) }).run()
+          if (write.movesRevision) bumpPartnersRevision(tx)
+          if (write.change.kind === 'delete' && target.table === 'partners') onPartnerDeleted()
+          return outcome
+        })
+      return refusing(transaction, (err) => refusalOf(err, target.table))
     },
   }
 }
 
 /** Opens (creating if needed) the SQLite file, applies migrations, and returns the store. */
-export function createSqliteStore(path: string): Store {
+export function createSqliteStore(path: string, { now = Date.now }: StoreOptions = {}): Store {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
   const sqlite = new Database(path)
   // WAL + synchronous=NORMAL: a commit is in the OS before the 2xx goes out, so it survives kill -9
@@ -262,14 +112,11 @@ export function createSqliteStore(path: string): Store {
   sqlite.pragma('busy_timeout = 5000')
   const db = drizzle(sqlite, { schema })
   migrate(db, { migrationsFolder: SQLITE_MIGRATIONS })
-  const users = createSqliteUserStore(db, sqlite)
+  const users = createSqliteUserStore(db, sqlite, now)
   return {
     kind: 'sqlite',
-    partners: createPartnerStore(db, () => users.forgetAll()),
-    apiKeys: createApiKeyStore(db),
-    adminTokens: createAdminTokenStore(db),
+    ...createRecordStores(createSqliteRepository(db, () => users.forgetAll()), now),
     users,
-    audit: createAuditStore(db),
     async checkReady() {
       sqlite.prepare('select 1').get()
       const applied = sqlite.prepare('select count(*) as n from __drizzle_migrations').get() as { n: number }
@@ -284,10 +131,4 @@ export function createSqliteStore(path: string): Store {
       if (sqlite.open) sqlite.close()
     },
   }
-}
-
-
-function countMigrations(folder: string): number {
-  const journal = JSON.parse(readFileSync(join(folder, 'meta/_journal.json'), 'utf8')) as { entries: unknown[] }
-  return journal.entries.length
 }

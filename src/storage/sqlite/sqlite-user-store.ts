@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3'
 import { and, eq, sql } from 'drizzle-orm'
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { LRUCache } from 'lru-cache'
-import { toIso } from '../time.js'
+import { userFromRow } from '../rows.js'
 import type { UserProfile, UserRecord, UserStore, UserWriteOutcome } from '../types.js'
 import { partnerGoneAsOutcome } from '../user-write-outcome.js'
 import { createGroupCommit } from './group-commit.js'
@@ -12,7 +12,6 @@ import * as schema from './schema.js'
 import { isForeignKeyViolation } from './sqlite-errors.js'
 
 type Db = BetterSQLite3Database<typeof schema>
-type UserRow = typeof schema.users.$inferSelect
 
 /**
  * Users kept in memory. SQLite serves exactly one Gatehouse process, so every write to the
@@ -22,12 +21,6 @@ type UserRow = typeof schema.users.$inferSelect
 const USER_CACHE_SIZE = 10_000
 
 const PROFILE_FIELDS = ['email', 'displayName', 'phone', 'countryCode', 'locale'] as const
-
-const userFromRow = (r: UserRow): UserRecord => ({
-  ...r,
-  createdAt: toIso(r.createdAt),
-  updatedAt: toIso(r.updatedAt),
-})
 
 const cacheKey = (partnerId: string, externalUserId: string) => `${partnerId}\u0000${externalUserId}`
 
@@ -42,7 +35,7 @@ export interface SqliteUserStore extends UserStore {
   forgetAll(): void
 }
 
-export function createSqliteUserStore(db: Db, sqlite: Database.Database): SqliteUserStore {
+export function createSqliteUserStore(db: Db, sqlite: Database.Database, now: () => number): SqliteUserStore {
   const t = schema.users
   const cache = new LRUCache<string, UserRecord>({ max: USER_CACHE_SIZE })
   const inSharedCommit = createGroupCommit(sqlite, () => cache.clear())
@@ -109,7 +102,7 @@ export function createSqliteUserStore(db: Db, sqlite: Database.Database): Sqlite
       countryCode: profile.countryCode ?? null,
       locale: profile.locale ?? null,
       provisionedBy,
-      now: Date.now(),
+      now: now(),
     })
     return row ? remember(userFromRow(row)) : undefined
   }
@@ -128,7 +121,7 @@ export function createSqliteUserStore(db: Db, sqlite: Database.Database): Sqlite
     const signature = fields.join(',')
     let update = updates.get(signature)
     if (!update) updates.set(signature, (update = prepareUpdate(fields)))
-    const values: Record<string, unknown> = { id: existing.id, now: Date.now() }
+    const values: Record<string, unknown> = { id: existing.id, now: now() }
     for (const f of fields) values[f] = profile[f]
     return { ok: true, user: remember(userFromRow(update.get(values)!)), created: false }
   }

@@ -1,0 +1,65 @@
+// What both databases store, column for column, and how a stored row becomes the record the API speaks.
+import type { AdminTokenRecord, ApiKeyRecord, AuditEntry, PartnerFields, PartnerRecord, UserRecord } from './types.js'
+
+// Both schemas keep times as epoch milliseconds; the records speak ISO-8601 UTC.
+const toIso = (ms: number): string => new Date(ms).toISOString()
+const toIsoOrNull = (ms: number | null): string | null => (ms === null ? null : toIso(ms))
+
+/** A `partners` row; the drizzle schemas of both dialects infer exactly these columns. */
+export interface PartnerRow extends PartnerFields {
+  id: string
+  version: number
+  createdAt: number
+  updatedAt: number
+}
+
+/** A `partner_api_keys` row. The hash never leaves the store: records drop it. */
+export interface ApiKeyRow {
+  id: string
+  partnerId: string
+  prefix: string
+  keyHash: string
+  createdAt: number
+  revokedAt: number | null
+}
+
+/** An `admin_tokens` row. */
+export interface AdminTokenRow {
+  id: string
+  prefix: string
+  tokenHash: string
+  label: string | null
+  createdAt: number
+  revokedAt: number | null
+}
+
+export type UserRow = Omit<UserRecord, 'createdAt' | 'updatedAt'> & { createdAt: number; updatedAt: number }
+
+/** An `audit_log` row with its changed fields already decoded (SQLite keeps them as JSON text, PostgreSQL as jsonb). */
+export type AuditRow = Omit<AuditEntry, 'at'> & { at: number }
+
+export const partnerFromRow = (row: PartnerRow): PartnerRecord => ({
+  ...row,
+  createdAt: toIso(row.createdAt),
+  updatedAt: toIso(row.updatedAt),
+})
+
+export const apiKeyFromRow = ({ keyHash: _hash, ...row }: ApiKeyRow): ApiKeyRecord => ({
+  ...row,
+  createdAt: toIso(row.createdAt),
+  revokedAt: toIsoOrNull(row.revokedAt),
+})
+
+export const adminTokenFromRow = ({ tokenHash: _hash, ...row }: AdminTokenRow): AdminTokenRecord => ({
+  ...row,
+  createdAt: toIso(row.createdAt),
+  revokedAt: toIsoOrNull(row.revokedAt),
+})
+
+export const userFromRow = (row: UserRow): UserRecord => ({
+  ...row,
+  createdAt: toIso(row.createdAt),
+  updatedAt: toIso(row.updatedAt),
+})
+
+export const auditFromRow = (row: AuditRow): AuditEntry => ({ ...row, at: toIso(row.at) })
