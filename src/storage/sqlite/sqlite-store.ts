@@ -42,7 +42,6 @@ function bumpPartnersRevision(tx: Db): void {
  */
 function createSqliteRepository(db: Db, onPartnerDeleted: () => void): RecordRepository {
   const { partners: p, partnerApiKeys: k, adminTokens: a, auditLog: log, revisions } = schema
-  // Text compares byte by byte in SQLite (BINARY collation), so ids sort in byte order as the contract asks.
   const partnerById = db.select().from(p).where(eq(p.id, sql.placeholder('id'))).prepare()
   const activeKey = db
     .select({ id: k.id, partnerId: k.partnerId })
@@ -56,6 +55,7 @@ function createSqliteRepository(db: Db, onPartnerDeleted: () => void): RecordRep
     .prepare()
   return {
     partners: {
+      // SQLite compares text byte by byte (BINARY collation): ids sort in byte order with no help.
       list: async () => db.select().from(p).orderBy(p.id).all(),
       get: async (id) => partnerById.get({ id }) ?? null,
       revision: async () => db.select().from(revisions).where(eq(revisions.name, 'partners')).get()?.value ?? 0,
