@@ -6,6 +6,7 @@ import apiDocs from './http/plugins/api-docs.js'
 import errorHandler, { clientErrorHandler, frameworkErrors } from './http/plugins/error-handler.js'
 import strictQuery from './http/plugins/strict-query.js'
 import { createAuthFailureLimiter } from './http/auth-failure-limiter.js'
+import { BODY_LIMIT_BYTES } from './http/limits.js'
 import { loggableError } from './http/loggable-error.js'
 import { createMetrics } from './http/metrics.js'
 import adminRoutes from './http/routes/admin-routes.js'
@@ -19,7 +20,6 @@ import { createJwksCache } from './tokens/jwks-cache.js'
 import { createPartnerDirectory } from './tokens/partner-directory.js'
 import { createTokenVerifier } from './tokens/token-verifier.js'
 
-export const BODY_LIMIT_BYTES = 64 * 1024
 /** How often an instance looks for partner changes made elsewhere (they must hold within 5 s). */
 export const PARTNER_POLL_MS = 1000
 

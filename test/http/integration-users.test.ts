@@ -2,6 +2,7 @@
 import { request } from 'node:http'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
+import { BODY_LIMIT_BYTES } from '../../src/http/limits.js'
 import { admin, build } from '../helpers/build-app.js'
 import { makeKey } from '../helpers/keys.js'
 import { createApiKey, createPartner } from '../helpers/partners.js'
@@ -186,6 +187,14 @@ t.test('upsert: bodies are JSON of at most 64 KiB', async (tt) => {
   const raw = (contentType: string, payload: string) =>
     app.inject({ method: 'POST', url: '/integrations/users', headers: { authorization: `Bearer ${acme.key}`, 'content-type': contentType }, payload })
   assertProblem(tt, await acme.upsert({ externalUserId: 'big', displayName: 'x'.repeat(70 * 1024) }), 413, 'payload_too_large', 'body over 64 KiB')
+  /** A JSON body of exactly `bytes` bytes (its displayName too long to pass validation). */
+  const sized = (bytes: number) => {
+    const [head, tail] = ['{"externalUserId":"edge","displayName":"', '"}']
+    return head + 'x'.repeat(bytes - head.length - tail.length) + tail
+  }
+  const over = assertProblem(tt, await raw('application/json', sized(BODY_LIMIT_BYTES + 1)), 413, 'payload_too_large', 'one byte over the limit')
+  tt.equal(over.detail, `request body exceeds ${BODY_LIMIT_BYTES} bytes`, 'the detail names the limit the server enforces')
+  assertProblem(tt, await raw('application/json', sized(BODY_LIMIT_BYTES)), 400, 'invalid_request', 'a body of exactly the limit is read, then validated')
   assertProblem(tt, await raw('text/plain', '{"externalUserId":"u"}'), 415, 'invalid_request', 'text/plain')
   assertProblem(tt, await raw('application/json', '{"externalUserId":'), 400, 'invalid_request', 'invalid JSON')
   assertProblem(tt, await raw('application/json', '["u"]'), 400, 'invalid_request', 'array body')

@@ -5,6 +5,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { AppError, type FieldError } from '../../errors.js'
+import { BODY_LIMIT_BYTES } from '../limits.js'
 import { loggableError } from '../loggable-error.js'
 import { rawProblemResponse, sendProblem } from '../problem.js'
 
@@ -28,7 +29,7 @@ function fieldErrors(err: FastifyError): FieldError[] {
 function fromFastifyError(err: FastifyError): AppError | undefined {
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new AppError('payload_too_large', 'request body exceeds 65536 bytes')
+      return new AppError('payload_too_large', `request body exceeds ${BODY_LIMIT_BYTES} bytes`)
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new AppError('invalid_request', 'send the body as application/json', { status: 415 })
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
