@@ -4,6 +4,7 @@ import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
 import { bootstrapAdminToken, bootstrapTokenFile, handOverBootstrapToken } from './credentials/bootstrap-admin-token.js'
 import { loggableError } from './http/loggable-error.js'
+import { loggerOptions } from './http/logger-options.js'
 import { openStore } from './storage/index.js'
 
 /** In-flight requests get this long to finish after a signal before the process exits anyway. */
@@ -21,7 +22,8 @@ async function main(): Promise<void> {
     throw err
   }
   const store = await openStore(config.database)
-  const app = await buildApp({ config, store })
+  // A person watching a terminal gets readable lines; a pipe or file (a log collector) gets JSON lines.
+  const app = await buildApp({ config, store, logger: loggerOptions(config.logLevel, { terminal: process.stdout.isTTY === true }) })
   const bootstrapToken = await bootstrapAdminToken(store, config.adminToken)
   if (bootstrapToken) {
     // stdout is also where the logs go, so it shows the token only to a terminal.

@@ -1,10 +1,14 @@
-// The real process: graceful close with a request in flight, logs that never carry a secret, and the first-start admin token.
+// The real process: graceful close with a request in flight, logs that never carry a secret (JSON lines on a pipe,
+// readable lines on a terminal), and the first-start admin token.
+import { spawn, spawnSync } from 'node:child_process'
 import { generateKeyPairSync } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { stripVTControlCharacters } from 'node:util'
 import t from 'tap'
 import { ADMIN_TOKEN, tempDbPath } from './helpers/build-app.js'
-import { startChildServer } from './helpers/child-server.js'
+import { freePort, startChildServer } from './helpers/child-server.js'
 import { startJwksServer } from './helpers/jwks-server.js'
 import { makeKey } from './helpers/keys.js'
 import { mint } from './helpers/mint.js'
@@ -66,6 +70,19 @@ t.test('logs never contain a token, an API key, the admin token or a private key
   await server.exited
   const logs = server.output()
   tt.ok(logs.length > 1000, 'the server did log at trace level')
+  // stdout is a pipe here, as under a log collector: one JSON object per line.
+  const lines = logs.split('\n').filter((line) => line !== '')
+  tt.ok(
+    lines.every((line) => {
+      try {
+        const entry = JSON.parse(line) as { level?: unknown; msg?: unknown }
+        return typeof entry.level === 'number' && typeof entry.msg === 'string'
+      } catch {
+        return false
+      }
+    }),
+    'every line is a JSON log entry',
+  )
   for (const [what, secret] of [
     ['token signature', token.split('.')[2]!],
     ['expired token signature', expired.split('.')[2]!],
@@ -92,4 +109,50 @@ t.test('first start with stdout not a terminal: the admin token goes to an owner
   await server.exited
   tt.notOk(server.output().includes(token), 'the token is in neither stdout nor stderr')
   tt.ok(server.output().includes(file), 'the file path is logged')
+})
+
+const scriptInstalled = spawnSync('script', ['--version']).status === 0
+
+t.test('stdout a terminal: the logs are readable lines, not JSON, still without secrets', { skip: scriptInstalled ? false : 'util-linux script is not installed' }, async (tt) => {
+  const port = await freePort()
+  const root = fileURLToPath(new URL('..', import.meta.url))
+  // `script` gives the server a pseudo-terminal as stdout and copies what it writes to our pipe.
+  const child = spawn('script', ['-qfec', `${process.execPath} --import tsx src/server.ts`, '/dev/null'], {
+    cwd: root,
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: tempDbPath(tt), ADMIN_TOKEN, LOG_LEVEL: 'trace' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  tt.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    return exited
+  })
+  let raw = ''
+  // Colours and the terminal's line endings off, so the text can be read as lines.
+  const text = () => stripVTControlCharacters(raw).replace(/\r\n/g, '\n')
+  const listening = new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      raw += d
+      // The pid is in a readable line's `INFO (pid):`, or in a JSON line's "pid" when the terminal was not detected.
+      const line = /^.*Server listening at.*$/m.exec(text())?.[0]
+      const pid = line && /INFO \((\d+)\)|"pid":(\d+)/.exec(line)
+      if (pid) resolve(pid[1] ?? pid[2]!)
+    })
+    child.stderr.on('data', (d: Buffer) => {
+      raw += d
+    })
+    child.on('exit', () => reject(new Error(`exited before listening: ${raw}`)))
+  })
+  const serverPid = Number(await listening)
+  const bearer = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ0dHkifQ.c2lnbmF0dXJlLW5vdC12YWxpZA'
+  tt.equal((await fetch(`http://127.0.0.1:${port}/me`, { headers: { authorization: `Bearer ${bearer}` } })).status, 401)
+  tt.equal((await fetch(`http://127.0.0.1:${port}/admin/partners`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status, 200)
+  process.kill(serverPid, 'SIGTERM')
+  tt.equal(await exited, 0, 'the server exits 0 on SIGTERM')
+  const logs = text()
+  tt.match(logs, /^\[[\d:.]+\] INFO \(\d+\): incoming request$/m, 'pino-pretty lines: time, level, pid, message')
+  tt.match(logs, /^\s+"url": "\/admin\/partners",?$/m, 'with the request fields indented below')
+  tt.notOk(logs.split('\n').some((line) => line.trimStart().startsWith('{"')), 'no JSON log line')
+  tt.notOk(logs.includes(ADMIN_TOKEN), 'no admin token')
+  tt.notOk(logs.includes(bearer.split('.')[2]!), 'no bearer token')
 })
