@@ -3,15 +3,15 @@ import { type Config, loadConfig } from '../config.js'
 import { createPartnerService, type PartnerService } from '../partners/partner-service.js'
 import { openStore } from '../storage/index.js'
 import type { Store } from '../storage/types.js'
+import { createIssuerDirectory, type IssuerDirectory } from '../tokens/issuer-directory.js'
 import { createJwksCache } from '../tokens/jwks-cache.js'
-import { createPartnerDirectory, type PartnerDirectory } from '../tokens/partner-directory.js'
 import { CliError } from './cli-error.js'
 import { describeDatabase } from './format.js'
 
 export interface CliServices {
   config: Config
   store: Store
-  directory: PartnerDirectory
+  directory: IssuerDirectory
   /** The same use-cases as the admin API: writes are validated and audited identically. */
   partners: PartnerService
   close(): Promise<void>
@@ -25,7 +25,7 @@ export async function openCliServices(env: Record<string, string | undefined>): 
   } catch (err) {
     throw new CliError(`cannot open database ${describeDatabase(config.database)}: ${err instanceof Error ? err.message : String(err)}`)
   }
-  const directory = createPartnerDirectory(store.partners, createJwksCache({ allowPrivateNetwork: config.jwksAllowPrivateNetwork }))
+  const directory = createIssuerDirectory(store.partners, createJwksCache({ allowPrivateNetwork: config.jwksAllowPrivateNetwork }))
   return {
     config,
     store,

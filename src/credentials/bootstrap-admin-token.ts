@@ -3,16 +3,14 @@
 import { dirname, resolve } from 'node:path'
 import type { Config } from '../config.js'
 import type { Store } from '../storage/types.js'
+import { issueAdminToken } from './issue-admin-token.js'
 import { writeOwnerOnlyFile } from './owner-only-file.js'
-import { generateSecret } from './secrets.js'
 
 /** Returns the new secret when one was created (the caller hands it over once), else null. */
 export async function bootstrapAdminToken(store: Store, configured: string | undefined): Promise<string | null> {
   if (configured !== undefined) return null
   if ((await store.adminTokens.countActive()) > 0) return null
-  const secret = generateSecret('gh_admin')
-  await store.adminTokens.create({ id: secret.id, prefix: secret.prefix, hash: secret.hash, label: 'bootstrap' }, 'bootstrap')
-  return secret.secret
+  return (await issueAdminToken(store, 'bootstrap', 'bootstrap')).token
 }
 
 const FILE_NAME = 'admin-token'

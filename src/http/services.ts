@@ -2,7 +2,7 @@
 import type { Config } from '../config.js'
 import type { PartnerService } from '../partners/partner-service.js'
 import type { Store } from '../storage/types.js'
-import type { PartnerDirectory } from '../tokens/partner-directory.js'
+import type { IssuerDirectory } from '../tokens/issuer-directory.js'
 import type { TokenVerifier } from '../tokens/token-verifier.js'
 import type { VerifyOptions } from '../tokens/verify-partner-token.js'
 import type { AuthFailureLimiter } from './auth-failure-limiter.js'
@@ -11,7 +11,7 @@ import type { Metrics } from './metrics.js'
 export interface Services {
   config: Config
   store: Store
-  directory: PartnerDirectory
+  directory: IssuerDirectory
   partners: PartnerService
   verifier: TokenVerifier
   /** The options the verifier runs with, for the token-check report. */

@@ -1,8 +1,8 @@
-// Partner record rules beyond field shapes (SPEC §1): URL policy, PEM checks, exactly one key source.
+// Partner record rules beyond field shapes: URL policy, PEM checks, exactly one key source.
 import { AppError, type FieldError } from '../errors.js'
 import type { PartnerFields } from '../storage/types.js'
+import { importRsaPublicKeyPem } from '../tokens/import-rsa-public-key-pem.js'
 import { checkJwksUrl } from '../tokens/network-policy.js'
-import { importRsaPublicKeyPem } from './public-key.js'
 
 /** Throws `invalid_request` listing every rule the merged record breaks. */
 export function assertPartnerRules(fields: PartnerFields, allowPrivateNetwork: boolean): void {

@@ -1,21 +1,9 @@
 // Partner use-cases for the admin API and the CLI: validated writes that the verifier sees at once.
 import { AppError } from '../errors.js'
 import type { Actor, PartnerFields, PartnerRecord, Store } from '../storage/types.js'
-import type { KeyView, PartnerDirectory } from '../tokens/partner-directory.js'
+import type { IssuerDirectory, KeyView } from '../tokens/issuer-directory.js'
+import type { PartnerCreate, PartnerPatch } from './partner-fields.js'
 import { assertPartnerRules } from './partner-rules.js'
-
-export interface PartnerCreateInput {
-  id: string
-  name: string
-  jwtIssuer: string
-  jwksUrl?: string | null
-  jwtPublicKey?: string | null
-  jwtAudience?: string | null
-  maxTokenLifetimeSeconds?: number
-  status?: 'active' | 'disabled'
-}
-
-export type PartnerPatch = Partial<PartnerFields>
 
 export interface PartnerWriteResult {
   partner: PartnerRecord
@@ -37,12 +25,12 @@ export function warningsFromKeyView(view: KeyView | undefined): string[] {
 }
 
 export interface PartnerService {
-  create(input: PartnerCreateInput, actor: Actor): Promise<PartnerWriteResult>
+  create(input: PartnerCreate, actor: Actor): Promise<PartnerWriteResult>
   update(id: string, patch: PartnerPatch, options: { expectedVersion?: number; actor: Actor }): Promise<PartnerWriteResult>
   remove(id: string, options: { expectedVersion?: number; actor: Actor }): Promise<void>
 }
 
-export function createPartnerService(deps: { store: Store; directory: PartnerDirectory; allowPrivateNetwork: boolean }): PartnerService {
+export function createPartnerService(deps: { store: Store; directory: IssuerDirectory; allowPrivateNetwork: boolean }): PartnerService {
   const { store, directory } = deps
 
   async function afterWrite(partner: PartnerRecord, setJwksUrl: boolean): Promise<PartnerWriteResult> {

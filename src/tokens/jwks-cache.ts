@@ -1,17 +1,9 @@
-// Per-partner JWKS cache: kid-keyed, single-flight, 30 s unknown-kid budget, stale-if-error.
+// Per-partner JWKS cache: when to fetch and what to serve meanwhile (single flight, 30 s unknown-kid budget, freshness,
+// background refresh, stale-if-error, backoff). What a fetched set answers for a kid is jwks-key-set.ts's.
 import type { KeyObject } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import { type JwksFetchFailure, JwksFetchError, fetchJwks as defaultFetchJwks } from './jwks-fetch.js'
-import { type JwksKey, MAX_JWKS_KEYS, parseJwksKeys } from './jwks-keys.js'
-import { MIN_RSA_BITS } from './rsa-key-limits.js'
-
-export interface JwksKeyView {
-  kid: string | null
-  alg: string | null
-  bits: number | null
-  usable: boolean
-  reason: string | null
-}
+import { createJwksKeySet, type JwksKeySet, type JwksKeyView, type KeyLookupFailure } from './jwks-key-set.js'
 
 /** The verifier's view of one partner's JWKS (admin key view); times are ISO-8601 UTC. */
 export interface JwksView {
@@ -27,9 +19,10 @@ export interface JwksView {
   ignoredKeys: number
 }
 
+/** A key set's answer, or no answer at all because the JWKS cannot be fetched. */
 export type KeyResolution =
   | { ok: true; key: KeyObject; kid: string | null }
-  | { ok: false; code: 'unknown_key' | 'weak_key' | 'jwks_unavailable'; detail: string; retryAfterSeconds?: number }
+  | { ok: false; code: KeyLookupFailure['code'] | 'jwks_unavailable'; detail: string; retryAfterSeconds?: number }
 
 export interface JwksKeySource {
   /**
@@ -76,19 +69,16 @@ export const MAX_FRESH_MS = 24 * 3600_000
 export const STALE_IF_ERROR_MS = 24 * 3600_000
 const BACKOFF_BASE_MS = 5_000
 const BACKOFF_MAX_MS = 60_000
-/** Kids listed in an unknown_key detail. */
-const DETAIL_KIDS = 10
 /**
  * All a refused /me caller learns of a JWKS failure: the reason (addresses, status codes, parse errors)
  * would tell an unauthenticated stranger about the partner's network, so it stays in the key view and logs.
  */
 const UNAVAILABLE_DETAIL = "the partner's signing keys cannot be fetched right now; retry later"
 
+const NO_KEYS = createJwksKeySet([])
+
 interface State {
-  keys: JwksKey[]
-  ignoredKeys: number
-  byKid: Map<string, JwksKey>
-  usable: JwksKey[]
+  keySet: JwksKeySet
   /** Epoch ms of the last successful fetch; null until one succeeds. */
   fetchedAt: number | null
   freshUntil: number
@@ -109,14 +99,10 @@ interface Entry {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString()
-const clip = (s: string) => (s.length > 64 ? `${s.slice(0, 64)}…` : s)
 
 function emptyState(): State {
   return {
-    keys: [],
-    ignoredKeys: 0,
-    byKid: new Map(),
-    usable: [],
+    keySet: NO_KEYS,
     fetchedAt: null,
     freshUntil: 0,
     lastAttemptAt: Number.NEGATIVE_INFINITY,
@@ -125,20 +111,6 @@ function emptyState(): State {
     backoffUntil: 0,
     inflight: null,
   }
-}
-
-/** Rank of a key for its kid: a usable key wins over a weak one, which wins over any other. */
-const rank = (k: JwksKey) => (k.usable ? 2 : k.weak ? 1 : 0)
-
-function indexByKid(keys: JwksKey[]): Map<string, JwksKey> {
-  const byKid = new Map<string, JwksKey>()
-  for (const k of keys) {
-    if (k.kid === null) continue
-    const seen = byKid.get(k.kid)
-    // One kid may be published twice (e.g. a "sig" and an "enc" key): the usable one answers.
-    if (!seen || rank(k) > rank(seen)) byKid.set(k.kid, k)
-  }
-  return byKid
 }
 
 export function createJwksCache(options: JwksCacheOptions): JwksCache {
@@ -162,14 +134,11 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     s.lastAttemptAt = started
     try {
       const doc = await fetchJwks(url, { allowPrivateNetwork: options.allowPrivateNetwork })
-      const keys = parseJwksKeys(doc.keys)
+      const keySet = createJwksKeySet(doc.keys)
       const maxAgeMs = doc.maxAgeSeconds === null ? DEFAULT_FRESH_MS : doc.maxAgeSeconds * 1000
       const t = now()
       // The set is replaced whole, so a kid the partner removed disappears.
-      s.keys = keys
-      s.ignoredKeys = Math.max(0, doc.keys.length - MAX_JWKS_KEYS)
-      s.byKid = indexByKid(keys)
-      s.usable = keys.filter((k) => k.usable)
+      s.keySet = keySet
       s.fetchedAt = t
       s.freshUntil = t + Math.min(MAX_FRESH_MS, Math.max(MIN_FRESH_MS, maxAgeMs))
       s.lastError = null
@@ -205,27 +174,6 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
       detail: UNAVAILABLE_DETAIL,
       retryAfterSeconds: Math.max(1, Math.ceil((s.backoffUntil - t) / 1000)),
     }
-  }
-
-  function find(s: State, kid: string | undefined): JwksKey | undefined {
-    if (kid === undefined) return s.usable.length === 1 ? s.usable[0] : undefined
-    return s.byKid.get(kid)
-  }
-
-  function describeMiss(s: State, kid: string | undefined): string {
-    if (kid === undefined) return `token has no kid and the JWKS has ${s.usable.length} usable keys (exactly one is needed)`
-    const kids = s.keys.map((k) => (k.kid === null ? '(no kid)' : clip(k.kid)))
-    const listed = kids.length === 0 ? 'no keys' : kids.slice(0, DETAIL_KIDS).join(', ')
-    const more = kids.length > DETAIL_KIDS ? ` and ${kids.length - DETAIL_KIDS} more` : ''
-    return `kid ${clip(kid)} not in JWKS (has ${listed}${more})`
-  }
-
-  function judge(s: State, kid: string | undefined, entry: JwksKey | undefined): KeyResolution {
-    if (!entry) return { ok: false, code: 'unknown_key', detail: describeMiss(s, kid) }
-    const name = clip(kid ?? '(none)')
-    if (entry.weak) return { ok: false, code: 'weak_key', detail: `kid ${name} names a ${entry.bits}-bit key (minimum ${MIN_RSA_BITS})` }
-    if (!entry.usable || !entry.key) return { ok: false, code: 'unknown_key', detail: `kid ${name} names an unusable key: ${entry.reason}` }
-    return { ok: true, key: entry.key, kid: kid ?? null }
   }
 
   function makeSource(partnerId: string, url: string, generation: number): JwksKeySource {
@@ -265,8 +213,8 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
         lastError: s.lastError,
         servingStale: s.fetchedAt !== null && t > s.freshUntil && t <= s.freshUntil + STALE_IF_ERROR_MS,
         coolingDownUntil: coolingDown > t ? iso(coolingDown) : null,
-        keys: s.keys.map(({ kid, alg, bits, usable, reason }) => ({ kid, alg, bits, usable, reason })),
-        ignoredKeys: s.ignoredKeys,
+        keys: s.keySet.list(),
+        ignoredKeys: s.keySet.ignoredKeys,
       }
     }
 
@@ -292,14 +240,12 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
         } else {
           maybeRefreshInBackground(s, t)
         }
-        let entry = find(s, kid)
-        if (!entry && budgetAllowsRefetch(s, t)) {
+        if (!s.keySet.has(kid) && budgetAllowsRefetch(s, t)) {
           hit = false
           await fetchNow(s)
-          entry = find(s, kid)
         }
         notify(() => options.events?.onLookup?.({ partnerId, hit }))
-        return judge(s, kid, entry)
+        return s.keySet.lookup(kid)
       },
 
       async refetchAfterSignatureFailure(kid, failedKey) {
@@ -308,9 +254,8 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
         if (s.inflight) await s.inflight
         else if (budgetAllowsRefetch(s, now())) await fetchNow(s)
         else return null
-        const entry = find(s, kid)
-        if (!entry?.usable || !entry.key || entry.key.equals(failedKey)) return null
-        return entry.key
+        const key = s.keySet.usableKey(kid)
+        return key && !key.equals(failedKey) ? key : null
       },
 
       async refresh() {
@@ -326,8 +271,8 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
         if (!withinStaleLimit(s, t)) return false
         // Cached verification results skip resolve(), so they too must keep the set refreshed.
         maybeRefreshInBackground(s, t)
-        const entry = find(s, kid ?? undefined)
-        return entry?.usable === true && entry.key !== null && (entry.key === key || entry.key.equals(key))
+        const current = s.keySet.usableKey(kid ?? undefined)
+        return current !== null && (current === key || current.equals(key))
       },
     }
     return source

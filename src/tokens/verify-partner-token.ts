@@ -3,7 +3,7 @@ import type { KeyObject } from 'node:crypto'
 import { AppError, type ErrorCode } from '../errors.js'
 import { CLAIM_CHECKS, type ClaimContext } from './claim-checks.js'
 import { decodeToken } from './decode-token.js'
-import type { PartnerDirectory, PartnerEntry } from './partner-directory.js'
+import type { IssuerDirectory, PartnerEntry } from './issuer-directory.js'
 import { MIN_RSA_BITS } from './rsa-key-limits.js'
 import { verifyRs256 } from './verify-signature.js'
 
@@ -48,7 +48,7 @@ function profileClaims(payload: Record<string, unknown>): Record<string, unknown
 }
 
 export interface VerifyOptions {
-  directory: PartnerDirectory
+  directory: IssuerDirectory
   skewSeconds: number
   /** Milliseconds since the epoch. */
   now: () => number

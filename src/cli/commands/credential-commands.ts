@@ -1,5 +1,6 @@
 // `gatehouse api-keys …` and `gatehouse admin-tokens …`: secrets are printed once, by the command that creates them.
-import { generateSecret } from '../../credentials/secrets.js'
+import { issueAdminToken } from '../../credentials/issue-admin-token.js'
+import { issueApiKey } from '../../credentials/issue-api-key.js'
 import { AppError } from '../../errors.js'
 import { CLI_ACTOR, type Command, stringOption } from '../command.js'
 import { formatTable } from '../format.js'
@@ -32,18 +33,16 @@ const apiKeysCreate: Command = {
   async run(ctx) {
     const { store } = await ctx.services()
     const partnerId = ctx.positionals[0]!
-    if (!(await store.partners.get(partnerId))) throw new AppError('not_found', `no partner ${partnerId}`)
-    const secret = generateSecret('gh_pk')
-    const record = await store.apiKeys.create({ id: secret.id, partnerId, prefix: secret.prefix, hash: secret.hash }, CLI_ACTOR)
+    const issued = await issueApiKey(store, partnerId, CLI_ACTOR)
     ctx.print(
       [
-        `Created API key ${record.id} for partner ${partnerId}. It is shown only now; hand it to the partner's backend:`,
+        `Created API key ${issued.id} for partner ${partnerId}. It is shown only now; hand it to the partner's backend:`,
         '',
-        `  ${secret.secret}`,
+        `  ${issued.key}`,
         '',
-        `Revoke it with: gatehouse api-keys revoke ${partnerId} ${record.id}`,
+        `Revoke it with: gatehouse api-keys revoke ${partnerId} ${issued.id}`,
       ].join('\n'),
-      { id: record.id, key: secret.secret, prefix: record.prefix, createdAt: record.createdAt },
+      issued,
     )
   },
 }
@@ -87,21 +86,16 @@ const adminTokensCreate: Command = {
   options: { label: { type: 'string' } },
   async run(ctx) {
     const { store } = await ctx.services()
-    const label = stringOption(ctx, 'label') ?? null
-    if (label !== null && (label.length < 1 || label.length > 200)) {
-      throw new AppError('invalid_request', 'label: must be 1–200 characters', { errors: [{ path: 'label', message: 'must be 1–200 characters' }] })
-    }
-    const secret = generateSecret('gh_admin')
-    const record = await store.adminTokens.create({ id: secret.id, prefix: secret.prefix, hash: secret.hash, label }, CLI_ACTOR)
+    const issued = await issueAdminToken(store, stringOption(ctx, 'label') ?? null, CLI_ACTOR)
     ctx.print(
       [
-        `Created admin token ${record.id}${label ? ` (${label})` : ''}. It is shown only now:`,
+        `Created admin token ${issued.id}${issued.label ? ` (${issued.label})` : ''}. It is shown only now:`,
         '',
-        `  ${secret.secret}`,
+        `  ${issued.token}`,
         '',
-        `Revoke it with: gatehouse admin-tokens revoke ${record.id}`,
+        `Revoke it with: gatehouse admin-tokens revoke ${issued.id}`,
       ].join('\n'),
-      { id: record.id, token: secret.secret, prefix: record.prefix, label: record.label, createdAt: record.createdAt },
+      issued,
     )
   },
 }

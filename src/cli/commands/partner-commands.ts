@@ -1,9 +1,10 @@
 // `gatehouse partners …`: partner records through the same use-case and rules as the admin API.
 import { readFileSync } from 'node:fs'
 import { AppError, type FieldError } from '../../errors.js'
+import { PartnerCreateSchema } from '../../partners/partner-fields.js'
 import type { PartnerWriteResult } from '../../partners/partner-service.js'
 import type { ApiKeyRecord, PartnerRecord } from '../../storage/types.js'
-import type { KeyView } from '../../tokens/partner-directory.js'
+import type { KeyView } from '../../tokens/issuer-directory.js'
 import { CliError, UsageError } from '../cli-error.js'
 import { CLI_ACTOR, type Command, type CommandContext, stringOption } from '../command.js'
 import { formatFields, formatTable } from '../format.js'
@@ -134,8 +135,7 @@ const create: Command = {
     const audience = stringOption(ctx, 'audience')
     if (audience !== undefined) body.jwtAudience = audience
     if (maxLifetime !== undefined) body.maxTokenLifetimeSeconds = wholeSeconds(maxLifetime, 'maxTokenLifetimeSeconds')
-    // The admin API's own request schema, then the same use-case: the CLI cannot write what the API would refuse.
-    const { PartnerCreateSchema } = await import('../../http/schemas/partner-schemas.js')
+    // The field rules the admin API applies, then the same use-case: the CLI cannot write what the API would refuse.
     const parsed = PartnerCreateSchema.safeParse(body)
     if (!parsed.success) {
       const errors: FieldError[] = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }))

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { generateSecret } from '../../credentials/secrets.js'
+import { issueApiKey } from '../../credentials/issue-api-key.js'
 import { AppError } from '../../errors.js'
 import { etag, expectedVersion } from '../if-match.js'
 import adminAuth from '../plugins/admin-auth.js'
@@ -15,9 +15,9 @@ import {
   AuditQuerySchema,
   KeyViewSchema,
   NewApiKeySchema,
-  PartnerCreateSchema,
+  PartnerCreateBodySchema,
   PartnerParamsSchema,
-  PartnerPatchSchema,
+  PartnerPatchBodySchema,
   PartnerSchema,
 } from '../schemas/partner-schemas.js'
 
@@ -48,7 +48,7 @@ export default async function adminRoutes(fastify: FastifyInstance): Promise<voi
         summary: 'Create a partner (a jwksUrl is fetched once and reported in warnings)',
         tags,
         security,
-        body: PartnerCreateSchema,
+        body: PartnerCreateBodySchema,
         response: { 201: PartnerSchema, ...problems(400, 401, 409, 413, 415) },
       },
     },
@@ -75,7 +75,7 @@ export default async function adminRoutes(fastify: FastifyInstance): Promise<voi
         tags,
         security,
         params: PartnerParamsSchema,
-        body: PartnerPatchSchema,
+        body: PartnerPatchBodySchema,
         response: { 200: PartnerSchema, ...problems(400, 401, 404, 409, 412, 413, 415) },
       },
     },
@@ -117,10 +117,7 @@ export default async function adminRoutes(fastify: FastifyInstance): Promise<voi
       },
     },
     async (request, reply) => {
-      const partner = await partnerOr404(request.params.id)
-      const secret = generateSecret('gh_pk')
-      const record = await store.apiKeys.create({ id: secret.id, partnerId: partner.id, prefix: secret.prefix, hash: secret.hash }, request.actor)
-      return reply.code(201).send({ id: record.id, key: secret.secret, prefix: record.prefix, createdAt: record.createdAt })
+      return reply.code(201).send(await issueApiKey(store, request.params.id, request.actor))
     },
   )
 

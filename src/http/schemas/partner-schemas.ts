@@ -1,5 +1,7 @@
 // Request and response schemas of the admin partner API; they validate requests and feed /openapi.json.
+// The partner field rules themselves are the partners module's: the CLI applies the same ones.
 import { z } from 'zod'
+import { PartnerCreateSchema, PartnerPatchSchema, PartnerStatusSchema } from '../../partners/partner-fields.js'
 import { wellFormedString } from '../../users/well-formed-string.js'
 
 const exampleJwksPartner = {
@@ -11,40 +13,9 @@ const exampleJwksPartner = {
   maxTokenLifetimeSeconds: 3600,
 }
 
-export const PartnerIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a slug: a-z, 0-9 and -, 2–63 characters')
-const name = wellFormedString().min(1).max(200)
-const jwtIssuer = wellFormedString().min(1).max(2048)
-const jwksUrl = wellFormedString().min(1).max(2048).describe('https JWKS endpoint (http and private hosts only with JWKS_ALLOW_PRIVATE_NETWORK=true)')
-const jwtPublicKey = wellFormedString().min(1).max(16384).describe('PEM, SPKI or PKCS#1, RSA 2048–4096 bits, public exponent 65537')
-const jwtAudience = wellFormedString().min(1).max(2048)
-const maxTokenLifetimeSeconds = z.number().int().min(60).max(86400)
-const status = z.enum(['active', 'disabled'])
-
-export const PartnerCreateSchema = z
-  .strictObject({
-    id: PartnerIdSchema,
-    name,
-    jwtIssuer,
-    jwksUrl: jwksUrl.nullable().optional(),
-    jwtPublicKey: jwtPublicKey.nullable().optional(),
-    jwtAudience: jwtAudience.nullable().optional(),
-    maxTokenLifetimeSeconds: maxTokenLifetimeSeconds.optional(),
-    status: status.optional(),
-  })
-  .meta({ id: 'PartnerCreate', example: exampleJwksPartner })
-
-// JSON merge-patch: a present field replaces, null clears a nullable one; `id` is immutable (unknown here → 400).
-export const PartnerPatchSchema = z
-  .strictObject({
-    name: name.optional(),
-    jwtIssuer: jwtIssuer.optional(),
-    jwksUrl: jwksUrl.nullable().optional(),
-    jwtPublicKey: jwtPublicKey.nullable().optional(),
-    jwtAudience: jwtAudience.nullable().optional(),
-    maxTokenLifetimeSeconds: maxTokenLifetimeSeconds.optional(),
-    status: status.optional(),
-  })
-  .meta({ id: 'PartnerPatch', example: { status: 'disabled' } })
+// The documents the partner rules define, named for the OpenAPI document.
+export const PartnerCreateBodySchema = PartnerCreateSchema.meta({ id: 'PartnerCreate', example: exampleJwksPartner })
+export const PartnerPatchBodySchema = PartnerPatchSchema.meta({ id: 'PartnerPatch', example: { status: 'disabled' } })
 
 export const PartnerSchema = z
   .object({
@@ -55,7 +26,7 @@ export const PartnerSchema = z
     jwtPublicKey: z.string().nullable(),
     jwtAudience: z.string().nullable(),
     maxTokenLifetimeSeconds: z.number().int(),
-    status,
+    status: PartnerStatusSchema,
     version: z.number().int(),
     createdAt: z.string(),
     updatedAt: z.string(),

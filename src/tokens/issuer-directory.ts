@@ -1,7 +1,7 @@
-// The in-memory index from `iss` to each partner's verifier, kept in step with the store.
+// The verifier's in-memory index of token issuers: each partner by `iss` and by id with its key source, kept in step with the store.
 import type { KeyObject } from 'node:crypto'
 import type { PartnerRecord } from '../storage/types.js'
-import { importRsaPublicKeyPem } from '../partners/public-key.js'
+import { importRsaPublicKeyPem } from './import-rsa-public-key-pem.js'
 import type { JwksKeySource, JwksView } from './jwks-cache.js'
 
 export type PartnerKeys = { kind: 'static'; key: KeyObject; bits: number } | { kind: 'jwks'; source: JwksKeySource }
@@ -29,7 +29,7 @@ export interface JwksCacheLike {
   forget(partnerId: string): void
 }
 
-export interface PartnerDirectory {
+export interface IssuerDirectory {
   byIssuer(iss: string): PartnerEntry | undefined
   byId(id: string): PartnerEntry | undefined
   /** Reloads from the store if its partner revision moved; calls are serialised so an older load never wins. */
@@ -61,7 +61,7 @@ function staticView(keys: Extract<PartnerKeys, { kind: 'static' }>): StaticKeyVi
   return { source: 'static', keys: [{ kid: null, alg: 'RS256', bits: keys.bits, usable: true, reason: null }] }
 }
 
-export function createPartnerDirectory(source: PartnerSource, jwks: JwksCacheLike): PartnerDirectory {
+export function createIssuerDirectory(source: PartnerSource, jwks: JwksCacheLike): IssuerDirectory {
   let byIssuer = new Map<string, PartnerEntry>()
   let byId = new Map<string, PartnerEntry>()
   let revision = -1
@@ -97,7 +97,7 @@ export function createPartnerDirectory(source: PartnerSource, jwks: JwksCacheLik
     revision = current
   }
 
-  const directory: PartnerDirectory = {
+  const directory: IssuerDirectory = {
     byIssuer: (iss) => byIssuer.get(iss),
     byId: (id) => byId.get(id),
     sync() {

@@ -1,6 +1,6 @@
-// Imports and checks a partner's static PEM key: SPKI or PKCS#1, RSA only, within the RSA key limits.
+// Imports and checks a partner's static PEM key (when written and when loaded): SPKI or PKCS#1, RSA only, within the RSA key limits.
 import { createPublicKey, type KeyObject } from 'node:crypto'
-import { rsaKeyFlaw } from '../tokens/rsa-key-limits.js'
+import { rsaKeyFlaw } from './rsa-key-limits.js'
 
 // Exactly one block whose body is base64 only: a second key after the first END line would be stored
 // but never used (createPublicKey reads the first block), so it is refused rather than silently ignored.
