@@ -6,7 +6,9 @@ import apiDocs from './http/plugins/api-docs.js'
 import errorHandler, { clientErrorHandler, frameworkErrors } from './http/plugins/error-handler.js'
 import strictQuery from './http/plugins/strict-query.js'
 import { createAuthFailureLimiter } from './http/auth-failure-limiter.js'
+import { BODY_LIMIT_BYTES } from './http/limits.js'
 import { loggableError } from './http/loggable-error.js'
+import { loggerOptions } from './http/logger-options.js'
 import { createMetrics } from './http/metrics.js'
 import adminRoutes from './http/routes/admin-routes.js'
 import healthRoutes from './http/routes/health-routes.js'
@@ -19,7 +21,6 @@ import { createIssuerDirectory } from './tokens/issuer-directory.js'
 import { createJwksCache } from './tokens/jwks-cache.js'
 import { createTokenVerifier } from './tokens/token-verifier.js'
 
-export const BODY_LIMIT_BYTES = 64 * 1024
 /** How often an instance looks for partner changes made elsewhere (they must hold within 5 s). */
 export const PARTNER_POLL_MS = 1000
 
@@ -31,9 +32,6 @@ export interface BuildAppOptions {
   logger?: FastifyServerOptions['logger']
 }
 
-/** Never-logged request parts: bearer tokens, API keys, admin tokens, private keys. */
-export const REDACT_PATHS = ['req.headers.authorization', 'req.headers.cookie', '*.token', '*.key', '*.jwtPublicKey']
-
 /** Fastify's `trustProxy` for a configured value; a hop count trusts that many proxies nearest the socket. */
 function fastifyTrustProxy(value: Config['trustProxy']): FastifyServerOptions['trustProxy'] {
   if (typeof value === 'number') return (_address: string, hop: number) => hop < value
@@ -44,7 +42,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const { config, store } = options
   const now = options.now ?? Date.now
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel, redact: REDACT_PATHS },
+    logger: options.logger ?? loggerOptions(config.logLevel, { terminal: false }),
     bodyLimit: BODY_LIMIT_BYTES,
     // A percent-encoded 255-character Unicode externalUserId can take 255 × 12 bytes.
     routerOptions: { maxParamLength: 4096 },
