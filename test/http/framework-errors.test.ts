@@ -3,11 +3,12 @@
 import { connect } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
+import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
-import { openStore } from '../../src/storage/index.js'
-import { ADMIN_TOKEN, admin, build, tempDbPath } from '../helpers/build-app.js'
+import { openStore, type Store } from '../../src/storage/index.js'
+import { ADMIN_TOKEN, admin, build, type TestContext, tempDbPath } from '../helpers/build-app.js'
 import { makeKey } from '../helpers/keys.js'
 import { createApiKey, createPartner } from '../helpers/partners.js'
 import { assertProblem } from '../helpers/problem.js'
@@ -105,7 +106,8 @@ t.test('a 500 carries the generic internal problem, never the thrown error', asy
   }
 })
 
-t.test('an unhandled driver error is logged without the values of its query', async (tt) => {
+/** An app on a fresh SQLite file whose every log line (level trace) is captured in `lines`. */
+async function buildLoggingEverything(tt: TestContext): Promise<{ app: FastifyInstance; store: Store; lines: string[] }> {
   const lines: string[] = []
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -120,6 +122,11 @@ t.test('an unhandled driver error is logged without the values of its query', as
     await app.close()
     await store.close()
   })
+  return { app, store, lines }
+}
+
+t.test('an unhandled driver error is logged without the values of its query', async (tt) => {
+  const { app, store, lines } = await buildLoggingEverything(tt)
   await createPartner(app, { id: 'acme', jwtPublicKey: makeKey('logs').spkiPem })
   const apiKey = await createApiKey(app, 'acme')
   const profile = { email: 'alice.liddell@example.com', displayName: 'Alice Liddell', phone: '+15550100777' }
@@ -162,20 +169,7 @@ t.test('an unhandled driver error is logged without the values of its query', as
 })
 
 t.test('a malformed request is logged by its parser code only, never with its raw bytes', async (tt) => {
-  const lines: string[] = []
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(chunk.toString())
-      done()
-    },
-  })
-  const config = loadConfig({ DATABASE_URL: tempDbPath(tt), ADMIN_TOKEN, LOG_LEVEL: 'trace' })
-  const store = await openStore(config.database)
-  const app = await buildApp({ config, store, logger: { level: 'trace', stream } })
-  tt.teardown(async () => {
-    await app.close()
-    await store.close()
-  })
+  const { app, lines } = await buildLoggingEverything(tt)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as AddressInfo
   const res = await rawRequest(port, `GET /admin/partners HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN_TOKEN}\r\nX-Bad: \x01\r\n\r\n`)
