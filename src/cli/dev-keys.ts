@@ -4,6 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { calculateJwkThumbprint, SignJWT } from 'jose'
 import { CliError } from './cli-error.js'
+import { type ShapeInput, type TokenPreset, tokenShape } from './dev-token-shapes.js'
 
 export interface PublicJwk {
   kty: 'RSA'
@@ -119,13 +120,11 @@ export async function loadDevKey(file: string, options: { kid?: string; flag?: s
   return devKey(privateKey, publicKey, options.kid ?? jsonKid ?? recordedKid(file, n))
 }
 
-export interface MintInput {
-  iss: string
-  sub: string
-  aud?: string
-  /** Extra claims; they override the defaults (`iat`, `exp`, …), so an expired token is just `{"exp": …}`. */
+export interface MintInput extends Omit<ShapeInput, 'now'> {
+  /** The partner token shape to sign; `standard` (sub, iat, exp, kid) unless given. */
+  preset?: TokenPreset
+  /** Extra claims; they override the shape's (`iat`, `exp`, …), so an expired token is just `{"exp": …}`. */
   claims?: Record<string, unknown>
-  ttlSeconds: number
   /** Epoch seconds. */
   now?: number
 }
@@ -138,16 +137,10 @@ export interface MintedToken {
 
 export async function mintDevToken(key: DevKey, input: MintInput): Promise<MintedToken> {
   if (!key.privateKey) throw new CliError('--key: a private key is needed to sign (this file holds only a public key)')
-  const now = input.now ?? Math.floor(Date.now() / 1000)
-  const payload: Record<string, unknown> = {
-    iss: input.iss,
-    sub: input.sub,
-    ...(input.aud !== undefined ? { aud: input.aud } : {}),
-    iat: now,
-    exp: now + input.ttlSeconds,
-    ...input.claims,
-  }
-  const header = { alg: 'RS256', typ: 'JWT', kid: key.kid }
+  const { preset = 'standard', claims, now = Math.floor(Date.now() / 1000), ...shapeInput } = input
+  const shape = tokenShape(preset, { ...shapeInput, now })
+  const payload = { ...shape.payload, ...claims }
+  const header = { alg: 'RS256', typ: 'JWT', ...(shape.withKid ? { kid: key.kid } : {}) }
   try {
     const token = await new SignJWT(payload).setProtectedHeader(header).sign(key.privateKey)
     return { token, header, payload }

@@ -91,6 +91,43 @@ t.test('dev mint and keygen errors are one line', async (tt) => {
   tt.match(publicOnly.stderr, /a private key is needed to sign/)
 })
 
+t.test('dev mint --preset signs the embedded-kit, custom-JWT and OIDC token shapes', async (tt) => {
+  const dir = tempDir(tt)
+  tt.equal((await gatehouse(['dev', 'keygen', '--kid', 'k1'], { env: {}, cwd: dir })).code, 0)
+  const mint = async (args: string[]) => {
+    const result = await gatehouse(['dev', 'mint', '--iss', 'https://iss.example', '--sub', 'user-7', '--json', ...args], { env: {}, cwd: dir })
+    tt.equal(result.code, 0, result.stderr)
+    return json<{ token: string; header: Record<string, unknown>; claims: Record<string, unknown> }>(result)
+  }
+
+  const kit = await mint(['--preset', 'embedded-kit', '--aud', 'https://embedded.example', '--partner-name', 'acme'])
+  tt.same(Object.keys(kit.claims).sort(), ['aud', 'exp', 'https://cointracker.com/claims/partner_name', 'https://cointracker.com/claims/partner_user_id', 'iss'])
+  tt.match(kit.claims, { 'https://cointracker.com/claims/partner_user_id': 'user-7', 'https://cointracker.com/claims/partner_name': 'acme', aud: 'https://embedded.example' })
+  tt.equal(kit.header.kid, 'k1')
+
+  const custom = await mint(['--preset', 'custom-jwt', '--aud', 'gatehouse'])
+  tt.notOk('kid' in custom.header, 'custom JWTs are signed without kid')
+  tt.notOk('iat' in custom.claims)
+  tt.match(custom.claims, { sub: 'user-7', aud: ['gatehouse'] })
+  tt.equal((await mint(['--preset', 'custom-jwt', '--aud', 'gatehouse', '--claims', '{"iat": 1}'])).claims.iat, 1, '--claims adds what a shape leaves out')
+
+  const oidc = await mint(['--preset', 'oidc', '--email', 'ada@example.com', '--aud', 'api-key-id'])
+  tt.match(oidc.claims, { client_user_id: 'user-7', identifier: 'ada@example.com', type: 'access_token', aud: 'api-key-id', iat: Number, jti: String })
+  tt.not(oidc.claims.sub, 'user-7', "sub is the provider's own id")
+  tt.equal((await mint(['--preset', 'oidc', '--claims', '{"type":"id_token"}'])).claims.type, 'id_token')
+
+  for (const [args, message] of [
+    [['--preset', 'saml'], /^gatehouse: dev mint: --preset must be one of standard, embedded-kit, custom-jwt, oidc /],
+    [['--preset', 'embedded-kit', '--aud', 'a'], /^gatehouse: dev mint --preset embedded-kit: --partner-name is required/],
+    [['--preset', 'custom-jwt'], /^gatehouse: dev mint --preset custom-jwt: --aud is required/],
+    [['--partner-name', 'acme'], /^gatehouse: dev mint: --partner-name applies to --preset embedded-kit/],
+  ] as const) {
+    const result = await gatehouse(['dev', 'mint', '--iss', 'i', '--sub', 's', ...args], { env: {}, cwd: dir })
+    tt.equal(result.code, 2, args.join(' '))
+    tt.match(result.stderr, message)
+  }
+})
+
 t.test('dev jwks serves the key until Ctrl-C, and the whole integrator loop passes GET /me', async (tt) => {
   const dir = tempDir(tt)
   tt.equal((await gatehouse(['dev', 'keygen'], { env: {}, cwd: dir })).code, 0)

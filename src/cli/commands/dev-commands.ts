@@ -4,6 +4,7 @@ import { CliError, UsageError } from '../cli-error.js'
 import { type Command, type CommandContext, stringOption, stringsOption } from '../command.js'
 import { startDevJwksServer } from '../dev-jwks-server.js'
 import { type DevKey, type DevKeyFiles, devKeyPaths, generateDevKey, loadDevKey, mintDevToken, writeDevKeyFiles } from '../dev-keys.js'
+import { TOKEN_PRESETS, type TokenPreset } from '../dev-token-shapes.js'
 
 export const DEFAULT_KEY_NAME = 'partner'
 export const DEFAULT_JWKS_PORT = 3001
@@ -92,14 +93,35 @@ const jwks: Command = {
   },
 }
 
+function parseClaims(text: string | undefined): Record<string, unknown> {
+  if (text === undefined) return {}
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    throw new CliError(`--claims: not valid JSON: ${text.slice(0, 80)}`)
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CliError('--claims: must be a JSON object')
+  return parsed as Record<string, unknown>
+}
+
+function parsePreset(value: string | undefined): TokenPreset {
+  if (value === undefined) return 'standard'
+  if (!(TOKEN_PRESETS as readonly string[]).includes(value)) throw new UsageError(`dev mint: --preset must be one of ${TOKEN_PRESETS.join(', ')}`)
+  return value as TokenPreset
+}
+
 const mint: Command = {
   words: ['dev', 'mint'],
-  synopsis: "--iss ISS --sub SUB [--aud AUD] [--claims JSON] [--key FILE] [--kid KID] [--ttl SECONDS]",
-  summary: `print an RS256 token signed with --key (default ${DEFAULT_KEY_FILE}); --claims overrides iat/exp too`,
+  synopsis: `--iss ISS --sub SUB [--preset ${TOKEN_PRESETS.join('|')}] [--aud AUD] [--partner-name SLUG] [--email EMAIL] [--claims JSON] [--key FILE] [--kid KID] [--ttl SECONDS]`,
+  summary: `print an RS256 token signed with --key (default ${DEFAULT_KEY_FILE}) in a partner token shape; --claims overrides any claim`,
   options: {
     iss: { type: 'string' },
     sub: { type: 'string' },
+    preset: { type: 'string' },
     aud: { type: 'string' },
+    'partner-name': { type: 'string' },
+    email: { type: 'string' },
     claims: { type: 'string' },
     key: { type: 'string' },
     kid: { type: 'string' },
@@ -110,18 +132,8 @@ const mint: Command = {
     const sub = stringOption(ctx, 'sub')
     if (iss === undefined) throw new UsageError('dev mint: --iss is required')
     if (sub === undefined) throw new UsageError('dev mint: --sub is required')
-    let claims: Record<string, unknown> = {}
-    const claimsText = stringOption(ctx, 'claims')
-    if (claimsText !== undefined) {
-      let parsed: unknown
-      try {
-        parsed = JSON.parse(claimsText)
-      } catch {
-        throw new CliError(`--claims: not valid JSON: ${claimsText.slice(0, 80)}`)
-      }
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CliError('--claims: must be a JSON object')
-      claims = parsed as Record<string, unknown>
-    }
+    const preset = parsePreset(stringOption(ctx, 'preset'))
+    const claims = parseClaims(stringOption(ctx, 'claims'))
     const keyFile = stringOption(ctx, 'key') ?? DEFAULT_KEY_FILE
     if (stringOption(ctx, 'key') === undefined && !existsSync(keyFile)) {
       throw new CliError(`no ${DEFAULT_KEY_FILE}: run "gatehouse dev keygen" first, or pass --key FILE`)
@@ -129,11 +141,14 @@ const mint: Command = {
     const kid = stringOption(ctx, 'kid')
     const key = await loadDevKey(keyFile, kid === undefined ? {} : { kid })
     const ttlText = stringOption(ctx, 'ttl')
-    const aud = stringOption(ctx, 'aud')
+    const optional = (name: string) => stringOption(ctx, name)
     const minted = await mintDevToken(key, {
+      preset,
       iss,
       sub,
-      ...(aud !== undefined ? { aud } : {}),
+      ...(optional('aud') !== undefined ? { aud: optional('aud') } : {}),
+      ...(optional('partner-name') !== undefined ? { partnerName: optional('partner-name') } : {}),
+      ...(optional('email') !== undefined ? { email: optional('email') } : {}),
       claims,
       ttlSeconds: ttlText === undefined ? 600 : parseDuration(ttlText, '--ttl'),
     })
