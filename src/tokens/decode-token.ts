@@ -29,10 +29,16 @@ function isCanonicalBase64url(part: string): boolean {
   return (BASE64URL_ALPHABET.indexOf(part[part.length - 1]!) & unusedBits) === 0
 }
 
+/**
+ * Fatal, as jose's decoder is: a lenient one turns invalid bytes into U+FFFD, so two user ids the partner
+ * keeps apart would become one user here. A leading BOM is kept (ignoreBOM), so JSON.parse refuses it too.
+ */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
 function parseObject(part: string, what: 'header' | 'payload'): Record<string, unknown> {
   let value: unknown
   try {
-    value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'))
+    value = JSON.parse(UTF8.decode(Buffer.from(part, 'base64url')))
   } catch {
     throw new AppError('malformed_token', `token ${what} is not valid base64url JSON`)
   }

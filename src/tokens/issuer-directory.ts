@@ -1,10 +1,17 @@
 // The verifier's in-memory index of token issuers: each partner by `iss` and by id with its key source, kept in step with the store.
-import type { KeyObject } from 'node:crypto'
 import type { PartnerRecord } from '../storage/types.js'
 import { importRsaPublicKeyPem } from './import-rsa-public-key-pem.js'
-import type { JwksKeySource, JwksView } from './jwks-cache.js'
+import type { JwksKeySource, JwksView, KeyLocation } from './jwks-cache.js'
+import type { CandidateKey } from './jwks-key-set.js'
 
-export type PartnerKeys = { kind: 'static'; key: KeyObject; bits: number } | { kind: 'jwks'; source: JwksKeySource }
+export type PartnerKeys =
+  | {
+      kind: 'static'
+      bits: number
+      /** The key as the verifier tries it (a list of one, built once), with its usage record. */
+      candidates: readonly CandidateKey[]
+    }
+  | { kind: 'jwks'; source: JwksKeySource }
 
 /** What the verifier needs of a partner: its rules and its key source, built once per record version. */
 export interface PartnerEntry {
@@ -14,7 +21,7 @@ export interface PartnerEntry {
 
 export interface StaticKeyView {
   source: 'static'
-  keys: { kid: null; alg: 'RS256'; bits: number; usable: true; reason: null }[]
+  keys: { kid: null; alg: 'RS256'; bits: number; usable: true; reason: null; lastVerifiedAt: string | null }[]
 }
 
 export type KeyView = JwksView | StaticKeyView
@@ -25,7 +32,7 @@ export interface PartnerSource {
 }
 
 export interface JwksCacheLike {
-  forPartner(partnerId: string, jwksUrl: string): JwksKeySource
+  forPartner(partnerId: string, location: KeyLocation): JwksKeySource
   forget(partnerId: string): void
 }
 
@@ -41,15 +48,25 @@ export interface IssuerDirectory {
   refreshKeys(id: string): Promise<KeyView | undefined>
 }
 
-function buildEntry(record: PartnerRecord, jwks: JwksCacheLike): PartnerEntry {
+/** Where a JWKS partner's keys are published: its discovery document (judged against its issuer), else its JWKS URL. */
+function keyLocation(record: PartnerRecord): KeyLocation {
+  if (record.openidConfigurationUrl) return { openidConfigurationUrl: record.openidConfigurationUrl, issuer: record.jwtIssuer }
+  return record.jwksUrl ?? ''
+}
+
+/** `previous` is the entry of the record's last version: an unchanged static key keeps its usage record. */
+function buildEntry(record: PartnerRecord, jwks: JwksCacheLike, previous: PartnerEntry | undefined): PartnerEntry {
   if (record.jwtPublicKey !== null) {
     const imported = importRsaPublicKeyPem(record.jwtPublicKey)
     // Checked when written; a record failing now was written around the API: it is left out of the
     // directory (its tokens answer unknown_issuer) rather than breaking every other partner's load.
     if (!imported.ok) throw new Error(`partner ${record.id}: stored public key ${imported.reason}`)
-    return { record, keys: { kind: 'static', key: imported.key, bits: imported.bits } }
+    const old = previous?.keys.kind === 'static' ? previous.keys.candidates[0]! : undefined
+    const kept = old?.key.equals(imported.key) ? old.usage : undefined
+    const candidate: CandidateKey = Object.freeze({ key: imported.key, usage: kept ?? { lastVerifiedAt: null }, label: 'the static key' })
+    return { record, keys: { kind: 'static', bits: imported.bits, candidates: Object.freeze([candidate]) } }
   }
-  return { record, keys: { kind: 'jwks', source: jwks.forPartner(record.id, record.jwksUrl ?? '') } }
+  return { record, keys: { kind: 'jwks', source: jwks.forPartner(record.id, keyLocation(record)) } }
 }
 
 /** The same stored version of the same record: a re-created partner restarts at version 1 with a new createdAt. */
@@ -58,7 +75,8 @@ function isSameVersion(a: PartnerRecord, b: PartnerRecord): boolean {
 }
 
 function staticView(keys: Extract<PartnerKeys, { kind: 'static' }>): StaticKeyView {
-  return { source: 'static', keys: [{ kid: null, alg: 'RS256', bits: keys.bits, usable: true, reason: null }] }
+  const at = keys.candidates[0]!.usage.lastVerifiedAt
+  return { source: 'static', keys: [{ kid: null, alg: 'RS256', bits: keys.bits, usable: true, reason: null, lastVerifiedAt: at === null ? null : new Date(at).toISOString() }] }
 }
 
 export function createIssuerDirectory(source: PartnerSource, jwks: JwksCacheLike): IssuerDirectory {
@@ -81,9 +99,10 @@ export function createIssuerDirectory(source: PartnerSource, jwks: JwksCacheLike
       else {
         // A partner deleted and re-created under the same id starts again at version 1: it must not
         // inherit the keys the old record's JWKS served.
-        if (previous && previous.record.createdAt !== record.createdAt) jwks.forget(record.id)
+        const recreated = previous !== undefined && previous.record.createdAt !== record.createdAt
+        if (recreated) jwks.forget(record.id)
         try {
-          entry = buildEntry(record, jwks)
+          entry = buildEntry(record, jwks, recreated ? undefined : previous)
         } catch {
           continue
         }

@@ -1,46 +1,55 @@
 // Per-partner JWKS cache: when to fetch and what to serve meanwhile (single flight, 30 s unknown-kid budget, freshness,
-// background refresh, stale-if-error, backoff). What a fetched set answers for a kid is jwks-key-set.ts's.
+// background refresh, stale-if-error, backoff), the JWKS found directly or through a discovery document. What a fetched
+// set answers for a kid is jwks-key-set.ts's.
 import type { KeyObject } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import { type JwksFetchFailure, JwksFetchError, fetchJwks as defaultFetchJwks } from './jwks-fetch.js'
-import { createJwksKeySet, type JwksKeySet, type JwksKeyView, type KeyLookupFailure } from './jwks-key-set.js'
+import { type CandidateKey, createJwksKeySet, type JwksKeySet, type KeyLookup, type KeyView } from './jwks-key-set.js'
+import { discoverJwks as defaultDiscoverJwks } from './openid-discovery.js'
 
-/** The verifier's view of one partner's JWKS (admin key view); times are ISO-8601 UTC. */
+/**
+ * The verifier's view of one partner's JWKS (admin key view); times are ISO-8601 UTC. A discovery partner's
+ * view is a JWKS view too: `openidConfigurationUrl` is its document, `jwksUrl` the `jwks_uri` last read from
+ * it (null until a read succeeds).
+ */
 export interface JwksView {
   source: 'jwks'
-  jwksUrl: string
+  jwksUrl: string | null
+  openidConfigurationUrl: string | null
   fetchedAt: string | null
   freshUntil: string | null
   lastError: string | null
   servingStale: boolean
   coolingDownUntil: string | null
-  keys: JwksKeyView[]
+  keys: KeyView[]
   /** Keys the JWKS published past the first MAX_JWKS_KEYS: not considered, not listed. */
   ignoredKeys: number
 }
 
 /** A key set's answer, or no answer at all because the JWKS cannot be fetched. */
-export type KeyResolution =
-  | { ok: true; key: KeyObject; kid: string | null }
-  | { ok: false; code: KeyLookupFailure['code'] | 'jwks_unavailable'; detail: string; retryAfterSeconds?: number }
+export type KeyResolution = KeyLookup | { ok: false; code: 'jwks_unavailable'; detail: string; retryAfterSeconds: number }
+
+/** Where a partner's keys are published: a JWKS URL, or a discovery document whose `jwks_uri` names the JWKS. */
+export type KeyLocation = string | { openidConfigurationUrl: string; issuer: string }
 
 export interface JwksKeySource {
-  /**
-   * The key checks (a key is found, and is not weak) for a JWKS partner; `kid` undefined when the token has none. On success `kid`
-   * is the token's kid (null when it had none): hand it back to `isCurrent` with the key.
-   */
+  /** The key checks (a key is found, and is not weak) for a JWKS partner: the keys to try; `kid` undefined when the token has none. */
   resolve(kid: string | undefined): Promise<KeyResolution>
-  /** After a signature failed with `failedKey`: one refetch (within the 30 s budget) and the new key for that kid, if it changed. */
-  refetchAfterSignatureFailure(kid: string | undefined, failedKey: KeyObject): Promise<KeyObject | null>
+  /**
+   * After a signature failed with every key in `tried`: one refetch (within the 30 s budget) and the keys the new set
+   * offers for that kid that were not tried (a partner may replace the material behind an unchanged kid).
+   */
+  refetchAfterSignatureFailure(kid: string | undefined, tried: readonly CandidateKey[]): Promise<readonly CandidateKey[]>
   /** Refetch now regardless of the 30 s budget and the retry backoff (still single-flight); never throws. */
   refresh(): Promise<JwksView>
   view(): JwksView
-  /** Whether `key` is still what the cached JWKS serves for `kid` (null: a token without kid), so cached results can be dropped. */
+  /** Whether `key` is still among the keys the cached JWKS offers for `kid` (null: a token without kid), so cached results can be dropped. */
   isCurrent(kid: string | null, key: KeyObject): boolean
 }
 
 export interface JwksCacheEvents {
-  onFetch?(e: { partnerId: string; outcome: 'ok' | JwksFetchFailure; durationMs: number }): void
+  /** One per document fetched: the JWKS, and before it a discovery partner's discovery document. */
+  onFetch?(e: { partnerId: string; document: 'jwks' | 'discovery'; outcome: 'ok' | JwksFetchFailure; durationMs: number }): void
   /** `hit`: answered from cached keys without waiting for a fetch. */
   onLookup?(e: { partnerId: string; hit: boolean }): void
 }
@@ -50,14 +59,15 @@ export interface JwksCacheOptions {
   /** Epoch ms; every cache decision reads time from here. */
   now?: () => number
   fetchJwks?: typeof defaultFetchJwks
+  discoverJwks?: typeof defaultDiscoverJwks
   maxPartners?: number
   logger?: { warn(obj: object, msg: string): void }
   events?: JwksCacheEvents
 }
 
 export interface JwksCache {
-  /** The same (partner, URL) gets the same source and cached state; a new URL for the partner starts cold. */
-  forPartner(partnerId: string, jwksUrl: string): JwksKeySource
+  /** The same (partner, location) gets the same source and cached state; a new location for the partner starts cold. */
+  forPartner(partnerId: string, location: KeyLocation): JwksKeySource
   forget(partnerId: string): void
 }
 
@@ -79,6 +89,8 @@ const NO_KEYS = createJwksKeySet([])
 
 interface State {
   keySet: JwksKeySet
+  /** The JWKS URL the keys came from (a discovery partner's last `jwks_uri`); null until known. */
+  jwksUrl: string | null
   /** Epoch ms of the last successful fetch; null until one succeeds. */
   fetchedAt: number | null
   freshUntil: number
@@ -91,8 +103,9 @@ interface State {
 }
 
 interface Entry {
-  url: string
-  /** Orders sources of one partner: only the newest URL may own (or re-create) the cached state. */
+  /** The location as one string, to tell a changed location from the same one. */
+  where: string
+  /** Orders sources of one partner: only the newest location may own (or re-create) the cached state. */
   generation: number
   state: State
   source: JwksKeySource
@@ -100,9 +113,10 @@ interface Entry {
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
-function emptyState(): State {
+function emptyState(location: KeyLocation): State {
   return {
     keySet: NO_KEYS,
+    jwksUrl: typeof location === 'string' ? location : null,
     fetchedAt: null,
     freshUntil: 0,
     lastAttemptAt: Number.NEGATIVE_INFINITY,
@@ -116,6 +130,8 @@ function emptyState(): State {
 export function createJwksCache(options: JwksCacheOptions): JwksCache {
   const now = options.now ?? Date.now
   const fetchJwks = options.fetchJwks ?? defaultFetchJwks
+  const discoverJwks = options.discoverJwks ?? defaultDiscoverJwks
+  const fetchOptions = { allowPrivateNetwork: options.allowPrivateNetwork }
   const entries = new LRUCache<string, Entry>({ max: options.maxPartners ?? 100_000 })
   let generations = 0
 
@@ -128,13 +144,38 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     }
   }
 
-  async function doFetch(partnerId: string, url: string, s: State): Promise<void> {
-    const started = now()
+  /** The document fetch of one location: the discovery document first when there is one, then the JWKS it names. */
+  async function fetchKeys(partnerId: string, location: KeyLocation, s: State): Promise<{ keys: unknown[]; maxAgeSeconds: number | null }> {
+    let jwksUrl: string
+    if (typeof location === 'string') jwksUrl = location
+    else {
+      // Read on every fetch, so a moved jwks_uri is followed at the next refresh.
+      jwksUrl = (await observed(partnerId, 'discovery', () => discoverJwks(location.openidConfigurationUrl, location.issuer, fetchOptions))).jwksUrl
+      s.jwksUrl = jwksUrl
+    }
+    return observed(partnerId, 'jwks', () => fetchJwks(jwksUrl, fetchOptions))
+  }
+
+  /** Runs one document fetch and tells the observers how it went. */
+  async function observed<T>(partnerId: string, document: 'jwks' | 'discovery', fetch: () => Promise<T>): Promise<T> {
     const t0 = performance.now()
-    s.lastAttemptAt = started
     try {
-      const doc = await fetchJwks(url, { allowPrivateNetwork: options.allowPrivateNetwork })
-      const keySet = createJwksKeySet(doc.keys)
+      const result = await fetch()
+      notify(() => options.events?.onFetch?.({ partnerId, document, outcome: 'ok', durationMs: performance.now() - t0 }))
+      return result
+    } catch (err) {
+      const outcome: JwksFetchFailure = err instanceof JwksFetchError ? err.reason : 'network'
+      notify(() => options.events?.onFetch?.({ partnerId, document, outcome, durationMs: performance.now() - t0 }))
+      throw err
+    }
+  }
+
+  async function doFetch(partnerId: string, location: KeyLocation, s: State): Promise<void> {
+    s.lastAttemptAt = now()
+    try {
+      const doc = await fetchKeys(partnerId, location, s)
+      // Keys the previous set also held keep their last-verified times.
+      const keySet = createJwksKeySet(doc.keys, s.keySet)
       const maxAgeMs = doc.maxAgeSeconds === null ? DEFAULT_FRESH_MS : doc.maxAgeSeconds * 1000
       const t = now()
       // The set is replaced whole, so a kid the partner removed disappears.
@@ -144,21 +185,20 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
       s.lastError = null
       s.failures = 0
       s.backoffUntil = 0
-      notify(() => options.events?.onFetch?.({ partnerId, outcome: 'ok', durationMs: performance.now() - t0 }))
     } catch (err) {
       const reason: JwksFetchFailure = err instanceof JwksFetchError ? err.reason : 'network'
       s.lastError = err instanceof Error ? err.message : String(err)
       s.failures++
       s.backoffUntil = now() + Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(s.failures - 1, 16))
       const servingStale = s.fetchedAt !== null && now() <= s.freshUntil + STALE_IF_ERROR_MS
-      notify(() => options.logger?.warn({ partnerId, jwksUrl: url, reason, servingStale }, `JWKS fetch failed: ${s.lastError}`))
-      notify(() => options.events?.onFetch?.({ partnerId, outcome: reason, durationMs: performance.now() - t0 }))
+      const where = typeof location === 'string' ? { jwksUrl: location } : { openidConfigurationUrl: location.openidConfigurationUrl, jwksUrl: s.jwksUrl }
+      notify(() => options.logger?.warn({ partnerId, ...where, reason, servingStale }, `JWKS fetch failed: ${s.lastError}`))
     }
   }
 
   /** Single flight: every caller during a fetch shares it. Never rejects. */
-  function fetchShared(partnerId: string, url: string, s: State): Promise<void> {
-    s.inflight ??= doFetch(partnerId, url, s).finally(() => {
+  function fetchShared(partnerId: string, location: KeyLocation, s: State): Promise<void> {
+    s.inflight ??= doFetch(partnerId, location, s).finally(() => {
       s.inflight = null
     })
     return s.inflight
@@ -176,24 +216,24 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     }
   }
 
-  function makeSource(partnerId: string, url: string, generation: number): JwksKeySource {
+  function makeSource(partnerId: string, location: KeyLocation, where: string, generation: number): JwksKeySource {
     let orphan: State | undefined
 
-    /** The shared state for (partner, URL); re-created cold after LRU eviction. */
+    /** The shared state for (partner, location); re-created cold after LRU eviction. */
     function state(): State {
       const entry = entries.get(partnerId)
-      if (entry?.url === url) return entry.state
+      if (entry?.where === where) return entry.state
       if (!entry || entry.generation < generation) {
-        const fresh = emptyState()
-        entries.set(partnerId, { url, generation, state: fresh, source })
+        const fresh = emptyState(location)
+        entries.set(partnerId, { where, generation, state: fresh, source })
         return fresh
       }
-      // A newer URL owns the partner: this outdated source (an in-flight request's) must not reset it.
-      orphan ??= emptyState()
+      // A newer location owns the partner: this outdated source (an in-flight request's) must not reset it.
+      orphan ??= emptyState(location)
       return orphan
     }
 
-    const fetchNow = (s: State) => fetchShared(partnerId, url, s)
+    const fetchNow = (s: State) => fetchShared(partnerId, location, s)
 
     /** Refresh in the background when the set is in its last 10 % of freshness or past it; the request never waits. */
     function maybeRefreshInBackground(s: State, t: number): void {
@@ -207,7 +247,8 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
       const coolingDown = Math.max(s.backoffUntil, s.lastAttemptAt + UNKNOWN_KID_REFETCH_MS)
       return {
         source: 'jwks',
-        jwksUrl: url,
+        jwksUrl: s.jwksUrl,
+        openidConfigurationUrl: typeof location === 'string' ? null : location.openidConfigurationUrl,
         fetchedAt: s.fetchedAt === null ? null : iso(s.fetchedAt),
         freshUntil: s.fetchedAt === null ? null : iso(s.freshUntil),
         lastError: s.lastError,
@@ -248,14 +289,13 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
         return s.keySet.lookup(kid)
       },
 
-      async refetchAfterSignatureFailure(kid, failedKey) {
+      async refetchAfterSignatureFailure(kid, tried) {
         const s = state()
         // Joining a fetch already under way costs nothing; starting one spends the 30 s budget.
         if (s.inflight) await s.inflight
         else if (budgetAllowsRefetch(s, now())) await fetchNow(s)
-        else return null
-        const key = s.keySet.usableKey(kid)
-        return key && !key.equals(failedKey) ? key : null
+        else return []
+        return s.keySet.candidates(kid).filter((c) => !tried.some((old) => old.key.equals(c.key)))
       },
 
       async refresh() {
@@ -271,20 +311,25 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
         if (!withinStaleLimit(s, t)) return false
         // Cached verification results skip resolve(), so they too must keep the set refreshed.
         maybeRefreshInBackground(s, t)
-        const current = s.keySet.usableKey(kid ?? undefined)
-        return current !== null && (current === key || current.equals(key))
+        for (const c of s.keySet.candidates(kid ?? undefined)) if (c.key === key || c.key.equals(key)) return true
+        return false
       },
     }
     return source
   }
 
+  /** A location as one comparable string: a discovery partner whose issuer changes must start cold, its document judged anew. */
+  const whereOf = (location: KeyLocation) =>
+    typeof location === 'string' ? `jwks ${location}` : `discovery ${JSON.stringify([location.openidConfigurationUrl, location.issuer])}`
+
   return {
-    forPartner(partnerId, jwksUrl) {
+    forPartner(partnerId, location) {
+      const where = whereOf(location)
       const known = entries.get(partnerId)
-      if (known && known.url === jwksUrl) return known.source
+      if (known && known.where === where) return known.source
       const generation = ++generations
-      const source = makeSource(partnerId, jwksUrl, generation)
-      entries.set(partnerId, { url: jwksUrl, generation, state: emptyState(), source })
+      const source = makeSource(partnerId, location, where, generation)
+      entries.set(partnerId, { where, generation, state: emptyState(location), source })
       return source
     },
     forget(partnerId) {

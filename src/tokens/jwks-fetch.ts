@@ -1,4 +1,4 @@
-// Fetches a JWKS over http(s) with the documented limits: 5 s, 256 KiB, ≤ 3 redirects, public addresses only.
+// Fetches a partner's key documents (a JWKS, an OpenID discovery document) over http(s) with the documented limits: 5 s, 256 KiB, ≤ 3 redirects, public addresses only.
 import type { LookupAddress } from 'node:dns'
 import { lookup as dnsLookup } from 'node:dns/promises'
 import http, { type IncomingMessage } from 'node:http'
@@ -12,6 +12,7 @@ export type JwksFetchFailure =
   | 'too_large'
   | 'invalid_json'
   | 'invalid_jwks'
+  | 'invalid_discovery'
   | 'blocked_address'
   | 'bad_url'
   | 'too_many_redirects'
@@ -38,12 +39,17 @@ export interface JwksFetchOptions {
   resolveHost?: ResolveHost
 }
 
-export interface JwksDocument {
-  keys: unknown[]
+/** A JSON document as fetched, before its kind's own rules are applied. */
+export interface FetchedDocument {
+  body: unknown
   /** Raw `Cache-Control: max-age` (0 for no-store/no-cache), null when absent; the cache clamps it. */
   maxAgeSeconds: number | null
   /** The URL that answered, after redirects. */
   url: string
+}
+
+export interface JwksDocument extends Omit<FetchedDocument, 'body'> {
+  keys: unknown[]
 }
 
 export const JWKS_TIMEOUT_MS = 5000
@@ -89,7 +95,7 @@ type Hop =
   | { kind: 'body'; cacheControl: string | undefined; body: Buffer }
 
 /** One request; rejects only with JwksFetchError, and destroys the request on every way out but success. */
-function requestOnce(url: URL, options: Required<JwksFetchOptions>, signal: AbortSignal): Promise<Hop> {
+function requestOnce(url: URL, label: string, options: Required<JwksFetchOptions>, signal: AbortSignal): Promise<Hop> {
   return new Promise((resolve, reject) => {
     const timeout = () => new JwksFetchError('timeout', `timed out after ${options.timeoutMs} ms`)
     if (signal.aborted) return reject(timeout())
@@ -123,8 +129,8 @@ function requestOnce(url: URL, options: Required<JwksFetchOptions>, signal: Abor
         req.destroy() // the redirect body is not needed
         return
       }
-      if (status < 200 || status > 299) return fail(new JwksFetchError('http_status', `JWKS answered HTTP ${status}`))
-      const tooLarge = () => new JwksFetchError('too_large', `JWKS body exceeds ${options.maxBytes} bytes`)
+      if (status < 200 || status > 299) return fail(new JwksFetchError('http_status', `${label} answered HTTP ${status}`))
+      const tooLarge = () => new JwksFetchError('too_large', `${label} body exceeds ${options.maxBytes} bytes`)
       if (Number(res.headers['content-length']) > options.maxBytes) return fail(tooLarge())
       const chunks: Buffer[] = []
       let size = 0
@@ -141,25 +147,21 @@ function requestOnce(url: URL, options: Required<JwksFetchOptions>, signal: Abor
   })
 }
 
-function parseDocument(body: Buffer): unknown[] {
-  let doc: unknown
+function parseJson(body: Buffer, label: string): unknown {
   try {
-    doc = JSON.parse(body.toString('utf8').replace(/^\uFEFF/, ''))
+    return JSON.parse(body.toString('utf8').replace(/^\uFEFF/, ''))
   } catch {
-    throw new JwksFetchError('invalid_json', 'JWKS body is not JSON')
+    throw new JwksFetchError('invalid_json', `${label} body is not JSON`)
   }
-  const keys = typeof doc === 'object' && doc !== null && !Array.isArray(doc) ? (doc as { keys?: unknown }).keys : undefined
-  if (!Array.isArray(keys)) throw new JwksFetchError('invalid_jwks', 'JWKS is not a JSON object with a "keys" array')
-  return keys
 }
 
 /**
- * Fetches and parses a JWKS document. Throws JwksFetchError (callers switch on `reason`); never
- * leaves a socket open behind it. Unless `allowPrivateNetwork`, connects only to globally routable
- * unicast addresses: an IP-literal host is refused as `bad_url`, a name with any such resolved address
- * as `blocked_address`, on every redirect hop.
+ * Fetches a JSON document (`label` names it in errors: "JWKS", "discovery document"). Throws
+ * JwksFetchError (callers switch on `reason`); never leaves a socket open behind it. Unless
+ * `allowPrivateNetwork`, connects only to globally routable unicast addresses: an IP-literal host is
+ * refused as `bad_url`, a name with any such resolved address as `blocked_address`, on every redirect hop.
  */
-export async function fetchJwks(url: string, options: JwksFetchOptions): Promise<JwksDocument> {
+export async function fetchJsonDocument(url: string, label: string, options: JwksFetchOptions): Promise<FetchedDocument> {
   const opts: Required<JwksFetchOptions> = {
     allowPrivateNetwork: options.allowPrivateNetwork,
     timeoutMs: options.timeoutMs ?? JWKS_TIMEOUT_MS,
@@ -173,11 +175,11 @@ export async function fetchJwks(url: string, options: JwksFetchOptions): Promise
   for (let redirects = 0; ; redirects++) {
     // Node skips `lookup` for an IP-literal host, so checkJwksUrl's verdict on it is the address check.
     const problem = checkJwksUrl(current, opts.allowPrivateNetwork)
-    if (problem) throw new JwksFetchError('bad_url', `${redirects ? 'redirect target' : 'JWKS URL'} ${problem}`)
+    if (problem) throw new JwksFetchError('bad_url', `${redirects ? 'redirect target' : `${label} URL`} ${problem}`)
     const target = new URL(current)
-    const hop = await requestOnce(target, opts, signal)
-    if (hop.kind === 'body') return { keys: parseDocument(hop.body), maxAgeSeconds: parseMaxAge(hop.cacheControl), url: current }
-    if (!hop.location) throw new JwksFetchError('http_status', `JWKS answered HTTP ${hop.status} without a Location header`)
+    const hop = await requestOnce(target, label, opts, signal)
+    if (hop.kind === 'body') return { body: parseJson(hop.body, label), maxAgeSeconds: parseMaxAge(hop.cacheControl), url: current }
+    if (!hop.location) throw new JwksFetchError('http_status', `${label} answered HTTP ${hop.status} without a Location header`)
     if (redirects >= opts.maxRedirects) throw new JwksFetchError('too_many_redirects', `more than ${opts.maxRedirects} redirects`)
     try {
       current = new URL(hop.location, target).toString()
@@ -185,4 +187,12 @@ export async function fetchJwks(url: string, options: JwksFetchOptions): Promise
       throw new JwksFetchError('bad_url', `redirect Location is not a valid URL`)
     }
   }
+}
+
+/** Fetches a JWKS: a JSON object with a `keys` array (each key is judged later, one by one). */
+export async function fetchJwks(url: string, options: JwksFetchOptions): Promise<JwksDocument> {
+  const { body, maxAgeSeconds, url: answeredBy } = await fetchJsonDocument(url, 'JWKS', options)
+  const keys = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as { keys?: unknown }).keys : undefined
+  if (!Array.isArray(keys)) throw new JwksFetchError('invalid_jwks', 'JWKS is not a JSON object with a "keys" array')
+  return { keys, maxAgeSeconds, url: answeredBy }
 }

@@ -1,4 +1,4 @@
-// The /me verifier: the ordered checks behind a byte-bounded cache of recent results (a webview reuses one token).
+// The /me verifier: the ordered checks behind a byte-bounded cache of recent results (a webview reuses one token), stamping each accepting key's lastVerifiedAt.
 import { hash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import { type VerifiedToken, type VerifyOptions, verifyPartnerToken } from './verify-partner-token.js'
@@ -41,14 +41,19 @@ const stringBytes = (s: string) => 16 + 2 * s.length
 function entryBytes(id: string, { verified }: CachedResult): number {
   let bytes = ENTRY_OVERHEAD_BYTES + stringBytes(id) + stringBytes(verified.sub)
   if (verified.kid !== null) bytes += stringBytes(verified.kid)
-  // Claim names are the constant PROFILE_CLAIMS strings; only the values belong to the entry.
+  // Claim names are the standard profile claims or the partner record's mapped names, shared; only the values belong to the entry.
   for (const value of Object.values(verified.claims)) bytes += typeof value === 'string' ? stringBytes(value) : 16
   return bytes
 }
 
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  /** A /me acceptance, cached or not: one field write, so the hot path allocates nothing for it. */
+  const accepted = (verified: VerifiedToken): VerifiedToken => {
+    verified.keyUsage.lastVerifiedAt = options.now()
+    return verified
+  }
   if (options.cacheMaxBytes === 0) {
-    return { verify: (token) => verifyPartnerToken(token, options), cacheStats: () => ({ entries: 0, bytes: 0, maxBytes: 0 }) }
+    return { verify: async (token) => accepted(await verifyPartnerToken(token, options)), cacheStats: () => ({ entries: 0, bytes: 0, maxBytes: 0 }) }
   }
   const cache = new LRUCache<string, CachedResult>({ maxSize: options.cacheMaxBytes, sizeCalculation: (value, key) => entryBytes(key, value) })
   // Keyed by digest so the cache holds no bearer tokens, and a key costs the same whatever the token's size.
@@ -69,14 +74,14 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       if (hit) {
         if (stillValid(hit)) {
           options.onCacheLookup?.(true)
-          return hit.verified
+          return accepted(hit.verified)
         }
         cache.delete(id)
       }
       options.onCacheLookup?.(false)
       const verified = await verifyPartnerToken(token, options)
       cache.set(id, { verified, expiresAt: (verified.exp + options.skewSeconds) * 1000 })
-      return verified
+      return accepted(verified)
     },
     cacheStats: () => ({ entries: cache.size, bytes: cache.calculatedSize, maxBytes: options.cacheMaxBytes }),
   }

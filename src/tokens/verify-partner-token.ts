@@ -1,9 +1,11 @@
-// The ordered verification of a partner token: decode → algorithm → issuer → key → signature → claims.
+// The ordered verification of a partner token: decode → algorithm → issuer → key → signature → claims (rows 1–15; row 16 is revocation.ts's).
 import type { KeyObject } from 'node:crypto'
 import { AppError, type ErrorCode } from '../errors.js'
-import { CLAIM_CHECKS, type ClaimContext } from './claim-checks.js'
+import { CLAIM_CHECKS, type ClaimContext, userIdClaim } from './claim-checks.js'
 import { decodeToken } from './decode-token.js'
 import type { IssuerDirectory, PartnerEntry } from './issuer-directory.js'
+import type { CandidateKey, KeyUsage } from './jwks-key-set.js'
+import { keptProfileClaims } from './profile-claims.js'
 import { MIN_RSA_BITS } from './rsa-key-limits.js'
 import { verifyRs256 } from './verify-signature.js'
 
@@ -13,9 +15,6 @@ export interface Check {
   detail: string
 }
 
-/** The optional claims just-in-time provisioning reads (see users/jit-profile.ts); a verified token keeps only these. */
-export const PROFILE_CLAIMS = ['email', 'displayName', 'name', 'phone', 'countryCode', 'country', 'locale'] as const
-
 /**
  * What a verified token leaves for its request: small on purpose, because a result cache holds thousands
  * of these and a partner may sign kilobytes of claims nobody here reads. The token-check report decodes
@@ -23,28 +22,19 @@ export const PROFILE_CLAIMS = ['email', 'displayName', 'name', 'phone', 'country
  */
 export interface VerifiedToken {
   partner: PartnerEntry
+  /** The user id: the `sub` claim, or the claim the partner's claimMapping.externalUserId names. */
   sub: string
   exp: number
   /** Null when the token has no `iat`. */
   iat: number | null
-  /** The PROFILE_CLAIMS the token carries, and no other claim. */
+  /** The profile claims the partner's profile fields read (its mapped claims, else the standard ones), and no other claim. */
   claims: Readonly<Record<string, unknown>>
   /** The key that verified the signature, so a result cache can tell when it leaves the JWKS. */
   key: KeyObject
+  /** The token's kid; null when it had none. */
   kid: string | null
-}
-
-/** Stands in for a structured profile claim: present (so just-in-time provisioning counts it as dropped) but never a valid field. */
-const STRUCTURED_CLAIM = Object.freeze({})
-
-function profileClaims(payload: Record<string, unknown>): Record<string, unknown> {
-  const kept: Record<string, unknown> = {}
-  for (const name of PROFILE_CLAIMS) {
-    const value = payload[name]
-    if (value === undefined) continue
-    kept[name] = typeof value === 'object' && value !== null ? STRUCTURED_CLAIM : value
-  }
-  return kept
+  /** The usage record of the key that verified: the /me verifier stamps it (token checks do not). */
+  keyUsage: KeyUsage
 }
 
 export interface VerifyOptions {
@@ -108,42 +98,43 @@ export async function verifyPartnerToken(token: string, options: VerifyOptions, 
 
     step = 'key'
     const kid = header.kid
-    let key: KeyObject
-    let keyKid: string | null = null
+    let candidates: readonly CandidateKey[]
     if (partner.keys.kind === 'static') {
-      key = partner.keys.key
+      candidates = partner.keys.candidates
       pass(`static ${partner.keys.bits}-bit RSA key (kid ignored)`)
     } else {
       if (kid !== undefined && typeof kid !== 'string') throw new AppError('unknown_key', 'kid is not a string')
       const found = await partner.keys.source.resolve(kid)
       if (!found.ok) {
         if (found.code === 'weak_key') step = 'key_strength'
-        throw new AppError(found.code, found.detail, { retryAfterSeconds: found.retryAfterSeconds })
+        throw new AppError(found.code, found.detail, { retryAfterSeconds: found.code === 'jwks_unavailable' ? found.retryAfterSeconds : undefined })
       }
-      key = found.key
-      keyKid = found.kid
-      pass(kid === undefined ? 'token has no kid; the JWKS has exactly one usable key' : `kid ${show(kid)} found in JWKS`)
+      candidates = found.candidates
+      pass(kid === undefined ? `token has no kid; trying the JWKS's ${candidates.length} usable key(s)` : `kid ${show(kid)} found in JWKS`)
     }
 
     step = 'key_strength'
-    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0
     // Both key sources already refuse such keys; this keeps the guarantee next to the signature check.
-    if (key.asymmetricKeyType !== 'rsa' || bits < MIN_RSA_BITS) {
-      throw new AppError('weak_key', `key is ${key.asymmetricKeyType} with ${bits} bits; RSA ≥ ${MIN_RSA_BITS} bits is required`)
+    for (const { key } of candidates) {
+      const bits = key.asymmetricKeyDetails?.modulusLength ?? 0
+      if (key.asymmetricKeyType !== 'rsa' || bits < MIN_RSA_BITS) {
+        throw new AppError('weak_key', `key is ${key.asymmetricKeyType} with ${bits} bits; RSA ≥ ${MIN_RSA_BITS} bits is required`)
+      }
     }
-    pass(`RSA ${bits} bits`)
+    pass(candidates.length === 1 ? `RSA ${candidates[0]!.key.asymmetricKeyDetails?.modulusLength} bits` : `${candidates.length} RSA keys of at least ${MIN_RSA_BITS} bits`)
 
     step = 'signature'
-    if (!(await verifyRs256(key, signingInput, signature))) {
-      // Same-kid rotation: the partner may have replaced the key material behind an unchanged kid.
-      const replacement =
-        partner.keys.kind === 'jwks' ? await partner.keys.source.refetchAfterSignatureFailure(kid as string | undefined, key) : null
-      if (!replacement || !(await verifyRs256(replacement, signingInput, signature))) {
-        throw new AppError('invalid_signature', 'RS256 signature does not verify with the partner key')
-      }
-      key = replacement
+    let signer = await firstVerifying(candidates, signingInput, signature)
+    if (!signer && partner.keys.kind === 'jwks') {
+      // Rotation behind an unchanged kid (or, without kid, a new key): the partner may have replaced the key material.
+      const fresh = await partner.keys.source.refetchAfterSignatureFailure(kid as string | undefined, candidates)
+      signer = await firstVerifying(fresh, signingInput, signature)
     }
-    pass('RS256 signature verifies')
+    if (!signer) {
+      const tried = candidates.length === 1 ? 'the partner key' : `any of the JWKS's ${candidates.length} usable keys`
+      throw new AppError('invalid_signature', `RS256 signature does not verify with ${tried}`)
+    }
+    pass(`RS256 signature verifies with ${signer.label}`)
 
     const context: ClaimContext = { payload, partner: partner.record, now: options.now() / 1000, skew: options.skewSeconds }
     let firstFailure: AppError | undefined
@@ -155,7 +146,7 @@ export async function verifyPartnerToken(token: string, options: VerifyOptions, 
         pass(check.success(context))
         continue
       }
-      const error = new AppError(check.code, failure)
+      const error = new AppError(typeof check.code === 'function' ? check.code(context) : check.code, failure)
       if (!report) throw error
       // The report lists every claim problem at once; the first one is still the answer.
       report.push({ name: step, ok: false, detail: failure })
@@ -163,8 +154,17 @@ export async function verifyPartnerToken(token: string, options: VerifyOptions, 
     }
     if (firstFailure) throw firstFailure
 
-    const iat = typeof payload.iat === 'number' ? payload.iat : null
-    return { partner, sub: payload.sub as string, exp: payload.exp as number, iat, claims: profileClaims(payload), key, kid: keyKid }
+    const { record } = partner
+    return {
+      partner,
+      sub: payload[userIdClaim(record)] as string,
+      exp: payload.exp as number,
+      iat: typeof payload.iat === 'number' ? payload.iat : null,
+      claims: keptProfileClaims(payload, record.claimMapping),
+      key: signer.key,
+      kid: typeof kid === 'string' ? kid : null,
+      keyUsage: signer.usage,
+    }
   } catch (err) {
     if (err instanceof AppError) err.partnerId = partnerId
     if (report && err instanceof AppError && !report.some((c) => !c.ok)) {
@@ -172,6 +172,12 @@ export async function verifyPartnerToken(token: string, options: VerifyOptions, 
     }
     throw err
   }
+}
+
+/** The first key the signature verifies with, tried in the JWKS's order. */
+async function firstVerifying(candidates: readonly CandidateKey[], signingInput: string, signature: Buffer): Promise<CandidateKey | null> {
+  for (const candidate of candidates) if (await verifyRs256(candidate.key, signingInput, signature)) return candidate
+  return null
 }
 
 export interface TokenReport {

@@ -23,7 +23,20 @@ async function partnerWithJwks(tt: T, env?: Record<string, string>) {
 async function coldPartner(s: Awaited<ReturnType<typeof partnerWithJwks>>, id: string, jwksUrl: string) {
   await s.store.partners.create(
     id,
-    { name: id, jwtIssuer: `https://${id}.example`, jwksUrl, jwtPublicKey: null, jwtAudience: null, maxTokenLifetimeSeconds: 3600, status: 'active' },
+    {
+      name: id,
+      jwtIssuer: `https://${id}.example`,
+      jwksUrl,
+      openidConfigurationUrl: null,
+      jwtPublicKey: null,
+      jwtAudience: null,
+      maxTokenLifetimeSeconds: 3600,
+      requireIssuedAt: true,
+      claimMapping: null,
+      requiredClaims: null,
+      profileUpdate: 'never',
+      status: 'active',
+    },
     'test',
   )
   await s.app.services.directory.sync()
