@@ -1,4 +1,4 @@
-// decodeToken: each part must be unpadded base64url in its one canonical spelling.
+// decodeToken: each part must be unpadded base64url in its one canonical spelling, and decode to a UTF-8 JSON object.
 import t, { type Test } from 'tap'
 import { decodeToken } from '../../src/tokens/decode-token.js'
 import { makeKey } from '../helpers/keys.js'
@@ -59,4 +59,20 @@ t.test('padding and characters outside base64url are malformed_token; an empty s
   tt.throws(() => decodeToken(`${h}.${p}.${s}=`), { code: 'malformed_token' }, 'padded signature')
   tt.throws(() => decodeToken(`${h}.${p}.${s!.slice(0, -2)}+/`), { code: 'malformed_token' }, 'base64 (not url) alphabet')
   tt.same(decodeToken(`${h}.${p}.`).signature, Buffer.alloc(0))
+})
+
+t.test('header and payload bytes that are not UTF-8, or start with a byte order mark, are malformed_token', async (tt) => {
+  const part = (bytes: Buffer) => bytes.toString('base64url')
+  const latin1 = (s: string) => Buffer.from(s, 'latin1')
+  const object = part(Buffer.from('{"alg":"RS256"}'))
+  for (const [label, bytes] of [
+    ['a 0xFF byte', latin1('{"alg":"RS256","x":"\xff"}')],
+    ['a lone continuation byte', latin1('{"alg":"RS256","x":"\x80"}')],
+    ['an overlong encoding of "/"', latin1('{"alg":"RS256","x":"\xc0\xaf"}')],
+    ['a byte order mark', Buffer.from('\uFEFF{"alg":"RS256"}')],
+  ] as const) {
+    tt.throws(() => decodeToken(`${part(bytes)}.${object}.`), { code: 'malformed_token', detail: 'token header is not valid base64url JSON' }, `header: ${label}`)
+    tt.throws(() => decodeToken(`${object}.${part(bytes)}.`), { code: 'malformed_token', detail: 'token payload is not valid base64url JSON' }, `payload: ${label}`)
+  }
+  tt.same(decodeToken(`${object}.${part(Buffer.from('{"sub":"é😀"}'))}.`).payload, { sub: 'é😀' }, 'well-formed multi-byte UTF-8 decodes')
 })
