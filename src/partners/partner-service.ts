@@ -48,7 +48,12 @@ export function createPartnerService(deps: { store: Store; directory: IssuerDire
         jwksUrl: input.jwksUrl ?? null,
         jwtPublicKey: input.jwtPublicKey ?? null,
         jwtAudience: input.jwtAudience ?? null,
+        openidConfigurationUrl: null,
         maxTokenLifetimeSeconds: input.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+        requireIssuedAt: true,
+        claimMapping: null,
+        requiredClaims: null,
+        profileUpdate: 'never',
         status: input.status ?? 'active',
       }
       assertPartnerRules(fields, deps.allowPrivateNetwork)

@@ -1,14 +1,16 @@
-// The partner, API-key, admin-token and audit stores of either database: its reads and one transactional write, plus the rules.
+// The partner, API-key, admin-token, audit and refusal stores of either database: its reads and transactional writes, plus the rules.
 import { AppError } from '../errors.js'
 import {
   type AdminTokenRow,
   type ApiKeyRow,
   type AuditRow,
   type PartnerRow,
+  type RefusalRow,
   adminTokenFromRow,
   apiKeyFromRow,
   auditFromRow,
   partnerFromRow,
+  refusalFromRow,
 } from './rows.js'
 import type { Store } from './types.js'
 import {
@@ -20,6 +22,8 @@ import {
   planPartnerCreate,
   planPartnerDelete,
   planPartnerUpdate,
+  REFUSALS_KEPT_PER_PARTNER,
+  refusalRow,
 } from './write-plans.js'
 
 /** The rows of each table that audited writes change. */
@@ -71,6 +75,15 @@ export interface RecordRepository {
     /** Newest first. */
     list(query: { partnerId?: string; limit: number; before?: number }): Promise<AuditRow[]>
   }
+  refusals: {
+    /**
+     * In one transaction: inserts the row and deletes the partner's older rows beyond the newest `keep`. A
+     * vanished partner (its foreign key broken) comes back as a refusal and writes nothing.
+     */
+    append(row: Omit<RefusalRow, 'id'>, keep: number): Promise<Written<void>>
+    /** Newest first. */
+    list(partnerId: string, limit: number): Promise<RefusalRow[]>
+  }
   /**
    * In one transaction: reads the target row (locked against concurrent writers), asks `plan`, and carries out
    * the write it returns — the row change, its audit entry and, when asked, the partners revision bump. A violated
@@ -96,7 +109,7 @@ export async function refusing<Outcome>(
   }
 }
 
-export type RecordStores = Pick<Store, 'partners' | 'apiKeys' | 'adminTokens' | 'audit'>
+export type RecordStores = Pick<Store, 'partners' | 'apiKeys' | 'adminTokens' | 'audit' | 'refusals'>
 
 /** The record stores of the Store contract over one database's repository; `now` stamps every write. */
 export function createRecordStores(repo: RecordRepository, now: () => number): RecordStores {
@@ -139,6 +152,13 @@ export function createRecordStores(repo: RecordRepository, now: () => number): R
     },
     audit: {
       list: async (query) => (await repo.audit.list(query)).map(auditFromRow),
+    },
+    refusals: {
+      async record(partnerId, refusal) {
+        // A refusal of a partner deleted meanwhile has no feed left to appear in: dropped, not an error.
+        await repo.refusals.append(refusalRow(partnerId, refusal), REFUSALS_KEPT_PER_PARTNER)
+      },
+      list: async (partnerId, limit) => (await repo.refusals.list(partnerId, limit)).map(refusalFromRow),
     },
   }
 }

@@ -1,5 +1,5 @@
 // What both databases store, column for column, and how a stored row becomes the record the API speaks.
-import type { AdminTokenRecord, ApiKeyRecord, AuditEntry, PartnerFields, PartnerRecord, UserRecord } from './types.js'
+import type { AdminTokenRecord, ApiKeyRecord, AuditEntry, PartnerFields, PartnerRecord, RefusalRecord, UserRecord } from './types.js'
 
 // Both schemas keep times as epoch milliseconds; the records speak ISO-8601 UTC.
 const toIso = (ms: number): string => new Date(ms).toISOString()
@@ -33,7 +33,11 @@ export interface AdminTokenRow {
   revokedAt: number | null
 }
 
-export type UserRow = Omit<UserRecord, 'createdAt' | 'updatedAt'> & { createdAt: number; updatedAt: number }
+export type UserRow = Omit<UserRecord, 'tokensValidAfter' | 'createdAt' | 'updatedAt'> & {
+  tokensValidAfter: number | null
+  createdAt: number
+  updatedAt: number
+}
 
 /** An `audit_log` row with its changed fields already decoded (SQLite keeps them as JSON text, PostgreSQL as jsonb). */
 export type AuditRow = Omit<AuditEntry, 'at'> & { at: number }
@@ -58,8 +62,14 @@ export const adminTokenFromRow = ({ tokenHash: _hash, ...row }: AdminTokenRow): 
 
 export const userFromRow = (row: UserRow): UserRecord => ({
   ...row,
+  tokensValidAfter: toIsoOrNull(row.tokensValidAfter),
   createdAt: toIso(row.createdAt),
   updatedAt: toIso(row.updatedAt),
 })
+
+/** A `refusals` row (aud already decoded from its JSON column). */
+export type RefusalRow = Omit<RefusalRecord, 'at'> & { id: number; partnerId: string; at: number }
+
+export const refusalFromRow = ({ id: _id, partnerId: _partner, ...row }: RefusalRow): RefusalRecord => ({ ...row, at: toIso(row.at) })
 
 export const auditFromRow = (row: AuditRow): AuditEntry => ({ ...row, at: toIso(row.at) })

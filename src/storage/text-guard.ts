@@ -52,5 +52,6 @@ export function refuseUnstorableText(store: Store): Store {
     adminTokens: guarded(store.adminTokens),
     users: guarded(store.users),
     audit: guarded(store.audit),
+    refusals: guarded(store.refusals),
   }
 }

@@ -2,14 +2,32 @@
 
 export type PartnerStatus = 'active' | 'disabled'
 
+/** What a later token of an existing user does to its stored profile (docs/reference.md, Users). */
+export type ProfileUpdatePolicy = 'never' | 'fillEmpty' | 'overwrite'
+
+/** The user fields a partner may read from a claim of its own naming instead of the standard claims. */
+export const MAPPABLE_FIELDS = ['externalUserId', 'email', 'displayName', 'phone', 'countryCode', 'locale'] as const
+export type MappableField = (typeof MAPPABLE_FIELDS)[number]
+/** Field → the exact name of the top-level claim it is read from. */
+export type ClaimMapping = Partial<Record<MappableField, string>>
+
 export interface PartnerRecord {
   id: string
   name: string
   jwtIssuer: string
   jwksUrl: string | null
+  /** The partner's OpenID Connect discovery document; its `jwks_uri` supplies the keys. */
+  openidConfigurationUrl: string | null
   jwtPublicKey: string | null
   jwtAudience: string | null
   maxTokenLifetimeSeconds: number
+  /** false accepts tokens without `iat`. */
+  requireIssuedAt: boolean
+  /** null when no field is mapped (an empty mapping is stored as null). */
+  claimMapping: ClaimMapping | null
+  /** Claim name → the exact string value every token must carry; null when none. */
+  requiredClaims: Record<string, string> | null
+  profileUpdate: ProfileUpdatePolicy
   status: PartnerStatus
   version: number
   createdAt: string
@@ -29,6 +47,14 @@ export interface UserRecord {
   countryCode: string | null
   locale: string | null
   provisionedBy: 'api' | 'jit'
+  /** Tokens issued before this instant (ISO-8601, whole seconds) are refused `token_revoked`; null when never revoked. */
+  tokensValidAfter: string | null
+  /**
+   * The partner's maxTokenLifetimeSeconds when the sessions were revoked (null when never revoked): a token
+   * without `iat` counts as issued at `exp − L`, L the larger of this and the partner's current maximum.
+   * Internal: never part of the user object the API returns.
+   */
+  revocationLifetimeSeconds: number | null
   createdAt: string
   updatedAt: string
 }
@@ -116,6 +142,37 @@ export interface UserStore {
   provision(partnerId: string, externalUserId: string, profile: UserProfile): Promise<UserWriteOutcome>
   get(partnerId: string, externalUserId: string): Promise<UserRecord | null>
   delete(partnerId: string, externalUserId: string): Promise<boolean>
+  /**
+   * Sets `tokensValidAfter` to now, rounded down to whole seconds, and `revocationLifetimeSeconds` to the
+   * partner's current maximum token lifetime; audited (`user.revoke_sessions`). null when no such user.
+   */
+  revokeSessions(partnerId: string, externalUserId: string, options: { actor: Actor; maxTokenLifetimeSeconds: number }): Promise<UserRecord | null>
+  /**
+   * A later token's profile claims applied to an existing user in one statement, so concurrent tokens never
+   * lose a field: `fillEmpty` sets only fields that are null in the row at write time, `overwrite` replaces
+   * the fields given. Fields absent from `profile` are left alone. null when no such user.
+   */
+  updateProfile(partnerId: string, externalUserId: string, profile: UserProfile, policy: 'fillEmpty' | 'overwrite'): Promise<UserRecord | null>
+}
+
+/** One refused token whose `iss` named the partner, as the refusals feed shows it: never the token itself. */
+export interface RefusalRecord {
+  at: string
+  code: string
+  detail: string
+  /** Values as the token carried them; null where it did not, or could not be decoded. */
+  kid: string | null
+  sub: string | null
+  iat: number | null
+  exp: number | null
+  aud: string | string[] | null
+}
+
+export interface RefusalStore {
+  /** Appends a refusal and keeps only the partner's newest 200; a refusal for a deleted partner is dropped. */
+  record(partnerId: string, refusal: RefusalRecord): Promise<void>
+  /** Newest first. */
+  list(partnerId: string, limit: number): Promise<RefusalRecord[]>
 }
 
 export interface AuditStore {
@@ -138,6 +195,7 @@ export interface Store {
   readonly adminTokens: AdminTokenStore
   readonly users: UserStore
   readonly audit: AuditStore
+  readonly refusals: RefusalStore
   /** Resolves when the database answers and every migration is applied; rejects otherwise. */
   checkReady(): Promise<void>
   /**

@@ -8,11 +8,22 @@ import {
   type AdminTokenRow,
   type ApiKeyRow,
   type PartnerRow,
+  type RefusalRow,
+  type UserRow,
   adminTokenFromRow,
   apiKeyFromRow,
   partnerFromRow,
 } from './rows.js'
-import type { Actor, AdminTokenRecord, ApiKeyRecord, DeleteOutcome, PartnerFields, PartnerRecord, UpdateOutcome } from './types.js'
+import type {
+  Actor,
+  AdminTokenRecord,
+  ApiKeyRecord,
+  DeleteOutcome,
+  PartnerFields,
+  PartnerRecord,
+  RefusalRecord,
+  UpdateOutcome,
+} from './types.js'
 
 /** The audit entry a write adds, in the same transaction. */
 export interface AuditDraft {
@@ -38,11 +49,37 @@ const PARTNER_FIELD_NAMES = Object.keys({
   name: true,
   jwtIssuer: true,
   jwksUrl: true,
+  openidConfigurationUrl: true,
   jwtPublicKey: true,
   jwtAudience: true,
   maxTokenLifetimeSeconds: true,
+  requireIssuedAt: true,
+  claimMapping: true,
+  requiredClaims: true,
+  profileUpdate: true,
   status: true,
 } satisfies Record<keyof PartnerFields, true>) as (keyof PartnerFields)[]
+
+/** An empty claimMapping or requiredClaims is stored as null (docs/reference.md, Partner records). */
+const emptyAsNull = <T extends object>(value: T | null): T | null => (value !== null && Object.keys(value).length === 0 ? null : value)
+
+function normalised(changes: Partial<PartnerFields>): Partial<PartnerFields> {
+  const { claimMapping, requiredClaims } = changes
+  return {
+    ...changes,
+    ...(claimMapping !== undefined && { claimMapping: emptyAsNull(claimMapping) }),
+    ...(requiredClaims !== undefined && { requiredClaims: emptyAsNull(requiredClaims) }),
+  }
+}
+
+/** An object of strings, order-free, so `{a, b}` equals `{b, a}`. */
+const canonical = (value: object): string => JSON.stringify(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+
+/** Field values are equal: scalars by identity, the object fields by their entries. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null) return canonical(a) === canonical(b)
+  return a === b
+}
 
 const NOT_FOUND = { ok: false, reason: 'not_found' } as const
 const VERSION_MISMATCH = { ok: false, reason: 'version_mismatch' } as const
@@ -58,8 +95,28 @@ const isStale = (current: PartnerRow, expectedVersion: number | undefined) => ex
 
 export function planPartnerCreate(id: string, fields: PartnerFields, actor: Actor, now: number): WritePlan<PartnerRow, PartnerRecord> {
   // Field by field, so nothing but the columns reaches the row or the answer.
-  const { name, jwtIssuer, jwksUrl, jwtPublicKey, jwtAudience, maxTokenLifetimeSeconds, status } = fields
-  const row: PartnerRow = { id, name, jwtIssuer, jwksUrl, jwtPublicKey, jwtAudience, maxTokenLifetimeSeconds, status, version: 1, createdAt: now, updatedAt: now }
+  const { name, jwtIssuer, jwksUrl, openidConfigurationUrl, jwtPublicKey, jwtAudience, maxTokenLifetimeSeconds } = fields
+  const { requireIssuedAt, profileUpdate, status } = fields
+  const claimMapping = emptyAsNull(fields.claimMapping)
+  const requiredClaims = emptyAsNull(fields.requiredClaims)
+  const row: PartnerRow = {
+    id,
+    name,
+    jwtIssuer,
+    jwksUrl,
+    openidConfigurationUrl,
+    jwtPublicKey,
+    jwtAudience,
+    maxTokenLifetimeSeconds,
+    requireIssuedAt,
+    claimMapping,
+    requiredClaims,
+    profileUpdate,
+    status,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  }
   return {
     outcome: partnerFromRow(row),
     write: partnerWrite({ kind: 'insert', row }, audit(now, actor, 'partner.create', id, PARTNER_FIELD_NAMES)),
@@ -75,10 +132,11 @@ export function planPartnerUpdate(
 ): WritePlan<PartnerRow, UpdateOutcome<PartnerRecord>> {
   if (!current) return { outcome: NOT_FOUND }
   if (isStale(current, options.expectedVersion)) return { outcome: VERSION_MISMATCH }
-  const changed = PARTNER_FIELD_NAMES.filter((k) => changes[k] !== undefined && changes[k] !== current[k])
+  const wanted = normalised(changes)
+  const changed = PARTNER_FIELD_NAMES.filter((k) => wanted[k] !== undefined && !sameValue(wanted[k], current[k]))
   if (changed.length === 0) return { outcome: { ok: true, record: partnerFromRow(current) } }
   const set: Partial<PartnerRow> = { version: current.version + 1, updatedAt: now }
-  for (const k of changed) Object.assign(set, { [k]: changes[k] })
+  for (const k of changed) Object.assign(set, { [k]: wanted[k] })
   return {
     outcome: { ok: true, record: partnerFromRow({ ...current, ...set }) },
     write: partnerWrite({ kind: 'update', set }, audit(now, options.actor, 'partner.update', current.id, changed)),
@@ -125,6 +183,37 @@ export function planAdminTokenCreate(
 export function planAdminTokenRevoke(current: AdminTokenRow | null, actor: Actor, now: number): WritePlan<AdminTokenRow, boolean> {
   if (!current || current.revokedAt !== null) return { outcome: false }
   return { outcome: true, write: revocation(audit(now, actor, 'admin_token.revoke', null, ['adminToken'])) }
+}
+
+/** The row change and audit entry of a session revocation; the store applies both in one transaction. */
+export interface SessionRevocation {
+  set: Pick<UserRow, 'tokensValidAfter' | 'revocationLifetimeSeconds' | 'updatedAt'>
+  audit: AuditDraft
+}
+
+/**
+ * Tokens carry whole seconds, so the instant is rounded down: a token issued in the second of the revocation
+ * is accepted. The partner's lifetime at this moment is kept, so a later shorter maximum cannot let an old
+ * token without `iat` back in.
+ */
+export function planSessionRevocation(
+  partnerId: string,
+  options: { actor: Actor; maxTokenLifetimeSeconds: number },
+  now: number,
+): SessionRevocation {
+  return {
+    set: { tokensValidAfter: Math.floor(now / 1000) * 1000, revocationLifetimeSeconds: options.maxTokenLifetimeSeconds, updatedAt: now },
+    audit: audit(now, options.actor, 'user.revoke_sessions', partnerId, ['tokensValidAfter']),
+  }
+}
+
+/** How many refusals the feed keeps per partner (docs/reference.md, Partner API): older ones are pruned on write. */
+export const REFUSALS_KEPT_PER_PARTNER = 200
+
+/** The row a refusal is stored as. */
+export function refusalRow(partnerId: string, refusal: RefusalRecord): Omit<RefusalRow, 'id'> {
+  const { at, code, detail, kid, sub, iat, exp, aud } = refusal
+  return { partnerId, at: Date.parse(at), code, detail, kid, sub, iat, exp, aud }
 }
 
 // Credential writes leave the partners revision alone: instances look credentials up by hash on every request.

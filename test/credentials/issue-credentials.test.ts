@@ -6,13 +6,14 @@ import { hashSecret } from '../../src/credentials/secrets.js'
 import { openStore } from '../../src/storage/index.js'
 import { tempDbPath } from '../helpers/build-app.js'
 import { makeKey } from '../helpers/keys.js'
+import { partnerFields } from '../helpers/partner-fields.js'
 
 async function storeWithPartner(tt: Parameters<typeof tempDbPath>[0]) {
   const store = await openStore({ kind: 'sqlite', path: tempDbPath(tt) })
   tt.teardown(() => store.close())
   await store.partners.create(
     'acme',
-    { name: 'Acme', jwtIssuer: 'https://acme.example', jwksUrl: null, jwtPublicKey: makeKey('issue').spkiPem, jwtAudience: null, maxTokenLifetimeSeconds: 3600, status: 'active' },
+    partnerFields({ name: 'Acme', jwtIssuer: 'https://acme.example', jwksUrl: null, jwtPublicKey: makeKey('issue').spkiPem, jwtAudience: null, maxTokenLifetimeSeconds: 3600, status: 'active' }),
     'test',
   )
   return store

@@ -5,6 +5,7 @@ import t from 'tap'
 import { POSTGRES_MIGRATIONS } from '../../src/storage/postgres/postgres-store.js'
 import { openStore } from '../../src/storage/index.js'
 import { POSTGRES_SKIP_MESSAGE, POSTGRES_URL, freshSchema, pgQuery, postgresOnly, urlWithSchema } from '../helpers/postgres.js'
+import { partnerFields } from '../helpers/partner-fields.js'
 
 if (!POSTGRES_URL) t.comment(POSTGRES_SKIP_MESSAGE)
 
@@ -28,10 +29,10 @@ t.test('instances starting together migrate once, under the advisory lock', post
   tt.equal(applied[0]!.n, journalEntries, 'each migration recorded once')
   await Promise.all(stores.map((s) => tt.resolves(s.checkReady())))
   // All six see one database.
-  await stores[0]!.partners.create('acme', { name: 'A', jwtIssuer: 'https://a.example', jwksUrl: null, jwtPublicKey: 'PEM', jwtAudience: null, maxTokenLifetimeSeconds: 3600, status: 'active' }, 'env')
+  await stores[0]!.partners.create('acme', partnerFields({ name: 'A', jwtIssuer: 'https://a.example', jwksUrl: null, jwtPublicKey: 'PEM', jwtAudience: null, maxTokenLifetimeSeconds: 3600, status: 'active' }), 'env')
   for (const s of stores) tt.equal((await s.partners.get('acme'))?.name, 'A')
   const tables = await pgQuery<{ table_name: string }>('select table_name from information_schema.tables where table_schema = $1 order by 1', [schema])
-  tt.same(tables.map((r) => r.table_name), ['__drizzle_migrations', 'admin_tokens', 'audit_log', 'partner_api_keys', 'partners', 'revisions', 'users'], 'everything lives in the chosen schema')
+  tt.same(tables.map((r) => r.table_name), ['__drizzle_migrations', 'admin_tokens', 'audit_log', 'partner_api_keys', 'partners', 'refusals', 'revisions', 'users'], 'everything lives in the chosen schema')
 })
 
 t.test('reopening a migrated schema applies nothing and keeps the data', postgresOnly(), async (tt) => {
@@ -52,12 +53,13 @@ t.test('times are stored as epoch milliseconds (bigint), as in SQLite', postgres
   tt.teardown(() => store.close())
   const columns = await pgQuery<{ table_name: string; column_name: string; data_type: string }>(
     `select table_name, column_name, data_type from information_schema.columns
-      where table_schema = $1 and (column_name like '%\\_at' or column_name = 'at')`,
+      where table_schema = $1
+        and ((column_name like '%\\_at' and column_name <> 'require_issued_at') or column_name in ('at', 'tokens_valid_after'))`,
     [schema],
   )
-  tt.ok(columns.length >= 9)
+  tt.ok(columns.length >= 11)
   for (const c of columns) tt.equal(c.data_type, 'bigint', `${c.table_name}.${c.column_name}`)
-  await store.partners.create('acme', { name: 'A', jwtIssuer: 'https://a.example', jwksUrl: null, jwtPublicKey: 'PEM', jwtAudience: null, maxTokenLifetimeSeconds: 3600, status: 'active' }, 'env')
+  await store.partners.create('acme', partnerFields({ name: 'A', jwtIssuer: 'https://a.example', jwksUrl: null, jwtPublicKey: 'PEM', jwtAudience: null, maxTokenLifetimeSeconds: 3600, status: 'active' }), 'env')
   const outcome = await store.users.upsert('acme', 'u', {})
   if (!outcome.ok) throw new Error(`upsert answered ${outcome.reason}`)
   const { user } = outcome

@@ -7,6 +7,7 @@ import t, { type Test } from 'tap'
 import { openStore } from '../../src/storage/index.js'
 import { createGroupCommit } from '../../src/storage/sqlite/group-commit.js'
 import { tempDbPath } from '../helpers/build-app.js'
+import { partnerFields } from '../helpers/partner-fields.js'
 
 function openDb(tt: Test): Database.Database {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-group-commit-'))
@@ -75,7 +76,7 @@ t.test(
     const path = tempDbPath(tt)
     const store = await openStore({ kind: 'sqlite', path })
     tt.teardown(() => store.close())
-    const partner = (id: string) => ({ name: id, jwtIssuer: `https://${id}.example`, jwksUrl: null, jwtPublicKey: 'PEM', jwtAudience: null, maxTokenLifetimeSeconds: 3600, status: 'disabled' as const })
+    const partner = (id: string) => partnerFields({ name: id, jwtIssuer: `https://${id}.example`, jwksUrl: null, jwtPublicKey: 'PEM', jwtAudience: null, maxTokenLifetimeSeconds: 3600, status: 'disabled' })
     await store.partners.create('acme', partner('acme'), 'test')
     await store.partners.create('gone', partner('gone'), 'test')
 

@@ -3,8 +3,9 @@
 import t, { type Test } from 'tap'
 import { AppError } from '../../src/errors.js'
 import { openStore } from '../../src/storage/index.js'
-import type { PartnerFields, Store, StoreOptions, UserRecord, UserWriteOutcome } from '../../src/storage/types.js'
+import type { PartnerFields, RefusalRecord, Store, StoreOptions, UserRecord, UserWriteOutcome } from '../../src/storage/types.js'
 import { tempDbPath } from '../helpers/build-app.js'
+import { partnerFields } from '../helpers/partner-fields.js'
 import { POSTGRES_SKIP_MESSAGE, POSTGRES_URL, freshSchema, postgresOnly } from '../helpers/postgres.js'
 
 interface Backend {
@@ -52,14 +53,28 @@ function contract(name: string, fn: (tt: Test, store: Store, clock: Clock) => Pr
   }
 }
 
-const fields = (over: Partial<PartnerFields> = {}): PartnerFields => ({
-  name: 'Acme',
-  jwtIssuer: 'https://acme.example',
-  jwksUrl: 'https://acme.example/jwks.json',
-  jwtPublicKey: null,
-  jwtAudience: null,
-  maxTokenLifetimeSeconds: 3600,
-  status: 'active',
+const fields = (over: Partial<PartnerFields> = {}): PartnerFields =>
+  partnerFields({
+    name: 'Acme',
+    jwtIssuer: 'https://acme.example',
+    jwksUrl: 'https://acme.example/jwks.json',
+    jwtPublicKey: null,
+    jwtAudience: null,
+    maxTokenLifetimeSeconds: 3600,
+    status: 'active',
+    ...over,
+  })
+
+/** The n-th refusal of a test: each one distinct, newer as n grows. */
+const refusal = (n: number, over: Partial<RefusalRecord> = {}): RefusalRecord => ({
+  at: new Date(1_700_000_000_000 + n * 1000).toISOString(),
+  code: 'token_expired',
+  detail: `refusal ${n}`,
+  kid: 'k1',
+  sub: `u${n}`,
+  iat: 1_700_000_000 + n,
+  exp: 1_700_000_060 + n,
+  aud: null,
   ...over,
 })
 
@@ -196,6 +211,51 @@ contract('partners: concurrent creates of one jwtIssuer: one lands, every other 
     tt.equal(await conflictPath(tt, Promise.reject((a as PromiseRejectedResult).reason)), '/jwtIssuer')
   }
   tt.equal((await store.partners.list()).length, 1)
+})
+
+contract('partners: the partner-control fields round-trip through create, get, list and update', async (tt, store) => {
+  const controls: Partial<PartnerFields> = {
+    jwksUrl: null,
+    openidConfigurationUrl: 'https://acme.example/.well-known/openid-configuration',
+    requireIssuedAt: false,
+    claimMapping: { externalUserId: 'https://acme.example/claims/partner_user_id', email: 'identifier' },
+    requiredClaims: { type: 'access_token', 'https://acme.example/tier': 'gold ✓' },
+    profileUpdate: 'fillEmpty',
+  }
+  const created = await store.partners.create('acme', fields(controls), 'env')
+  tt.match(created, controls)
+  tt.same(await store.partners.get('acme'), created)
+  tt.same((await store.partners.list())[0], created)
+  tt.same((await store.audit.list({ limit: 1 }))[0]!.changedFields.filter((f) => f in controls), Object.keys(controls))
+  const res = await store.partners.update(
+    'acme',
+    { requireIssuedAt: true, claimMapping: { locale: 'lang' }, requiredClaims: null, profileUpdate: 'overwrite' },
+    { actor: 'env' },
+  )
+  tt.match(res, { ok: true, record: { requireIssuedAt: true, claimMapping: { locale: 'lang' }, requiredClaims: null, profileUpdate: 'overwrite', version: 2 } })
+  tt.same(await store.partners.get('acme'), res.ok && res.record)
+  tt.same((await store.audit.list({ limit: 1 }))[0]!.changedFields, ['requireIssuedAt', 'claimMapping', 'requiredClaims', 'profileUpdate'])
+})
+
+contract('partners: an empty claimMapping or requiredClaims is stored and read back as null', async (tt, store) => {
+  const created = await store.partners.create('acme', fields({ claimMapping: {}, requiredClaims: {} }), 'env')
+  tt.match(created, { claimMapping: null, requiredClaims: null })
+  tt.match(await store.partners.get('acme'), { claimMapping: null, requiredClaims: null })
+  await store.partners.update('acme', { claimMapping: { email: 'mail' }, requiredClaims: { type: 'id_token' } }, { actor: 'env' })
+  const emptied = await store.partners.update('acme', { claimMapping: {}, requiredClaims: {} }, { actor: 'env' })
+  tt.match(emptied, { ok: true, record: { claimMapping: null, requiredClaims: null, version: 3 } })
+  tt.match(await store.partners.get('acme'), { claimMapping: null, requiredClaims: null })
+  // Emptying what is already null changes nothing.
+  tt.match(await store.partners.update('acme', { claimMapping: {} }, { actor: 'env' }), { ok: true, record: { version: 3 } })
+})
+
+contract('partners: an object field with the same entries in another order is no change', async (tt, store) => {
+  await withPartner(store, 'acme', { requiredClaims: { a: '1', b: '2' } })
+  const same = await store.partners.update('acme', { requiredClaims: { b: '2', a: '1' } }, { actor: 'env' })
+  tt.match(same, { ok: true, record: { version: 1 } })
+  tt.equal((await store.audit.list({ limit: 10 })).length, 1, 'nothing audited')
+  const changed = await store.partners.update('acme', { requiredClaims: { b: '2', a: '3' } }, { actor: 'env' })
+  tt.match(changed, { ok: true, record: { version: 2, requiredClaims: { a: '3', b: '2' } } })
 })
 
 contract('partners: delete only a disabled partner, honouring expectedVersion', async (tt, store) => {
@@ -441,6 +501,98 @@ contract('users: externalUserId is stored exactly (Unicode, 255 characters, case
   for (const id of ids) tt.equal((await store.users.get('acme', id))?.externalUserId, id)
 })
 
+contract('users: revokeSessions sets tokensValidAfter to now in whole seconds, keeps the lifetime, and audits', async (tt, store, clock) => {
+  await withPartner(store)
+  clock.now = Date.parse('2026-03-01T12:00:00.000Z')
+  const user = written(await store.users.upsert('acme', 'u', { email: 'u@example.com' })).user
+  tt.equal(user.tokensValidAfter, null, 'a new user starts unrevoked')
+  tt.equal(user.revocationLifetimeSeconds, null)
+  tt.same(await store.users.get('acme', 'u'), user, 'read (and cached) before the revocation')
+  clock.now = Date.parse('2026-03-01T12:34:56.789Z')
+  const revoked = await store.users.revokeSessions('acme', 'u', { actor: 'api-key:k1', maxTokenLifetimeSeconds: 900 })
+  tt.same(revoked, { ...user, tokensValidAfter: '2026-03-01T12:34:56.000Z', revocationLifetimeSeconds: 900, updatedAt: '2026-03-01T12:34:56.789Z' })
+  tt.same(await store.users.get('acme', 'u'), revoked, 'the next read sees it')
+  tt.match((await store.audit.list({ limit: 1 }))[0], { actor: 'api-key:k1', action: 'user.revoke_sessions', partnerId: 'acme', changedFields: ['tokensValidAfter'] })
+})
+
+contract('users: revokeSessions of an unknown user is null and audits nothing', async (tt, store) => {
+  await withPartner(store, 'acme')
+  await withPartner(store, 'beta')
+  written(await store.users.upsert('beta', 'u', {}))
+  const audited = (await store.audit.list({ limit: 100 })).length
+  tt.equal(await store.users.revokeSessions('acme', 'u', { actor: 'env', maxTokenLifetimeSeconds: 3600 }), null, "another partner's user is unknown")
+  tt.equal(await store.users.revokeSessions('nope', 'u', { actor: 'env', maxTokenLifetimeSeconds: 3600 }), null)
+  tt.equal((await store.audit.list({ limit: 100 })).length, audited)
+  tt.match(await store.users.get('beta', 'u'), { tokensValidAfter: null })
+})
+
+contract('users: upsert and provision never touch a revocation; deleting the user clears it', async (tt, store) => {
+  await withPartner(store)
+  written(await store.users.upsert('acme', 'u', {}))
+  const revoked = (await store.users.revokeSessions('acme', 'u', { actor: 'env', maxTokenLifetimeSeconds: 600 }))!
+  const updated = written(await store.users.upsert('acme', 'u', { email: 'new@example.com', displayName: null }))
+  tt.match(updated, { created: false, user: { email: 'new@example.com', tokensValidAfter: revoked.tokensValidAfter, revocationLifetimeSeconds: 600 } })
+  tt.match(written(await store.users.provision('acme', 'u', { phone: '+1 555' })).user, { tokensValidAfter: revoked.tokensValidAfter, phone: null })
+  tt.equal(await store.users.delete('acme', 'u'), true)
+  tt.match(written(await store.users.provision('acme', 'u', {})), { created: true, user: { tokensValidAfter: null, revocationLifetimeSeconds: null } })
+})
+
+contract('users: updateProfile fillEmpty sets only the fields still null, and moves updatedAt only when one is set', async (tt, store, clock) => {
+  await withPartner(store)
+  clock.now = 1_000_000
+  const user = written(await store.users.upsert('acme', 'u', { email: 'kept@example.com' })).user
+  await store.users.get('acme', 'u')
+  clock.now = 2_000_000
+  const filled = await store.users.updateProfile('acme', 'u', { email: 'other@example.com', displayName: 'Ada', locale: null }, 'fillEmpty')
+  tt.same(filled, { ...user, displayName: 'Ada', updatedAt: new Date(2_000_000).toISOString() })
+  tt.same(await store.users.get('acme', 'u'), filled)
+  clock.now = 3_000_000
+  tt.same(await store.users.updateProfile('acme', 'u', { email: 'x@example.com', displayName: 'Bob' }, 'fillEmpty'), filled, 'nothing empty: unchanged')
+  tt.same(await store.users.updateProfile('acme', 'u', { phone: null }, 'fillEmpty'), filled, 'a null fills nothing')
+  tt.equal(await store.users.updateProfile('acme', 'nobody', { email: 'n@example.com' }, 'fillEmpty'), null)
+  tt.equal(await store.users.get('acme', 'nobody'), null, 'updateProfile never creates')
+})
+
+contract('users: updateProfile overwrite sets the fields given and leaves the others, updatedAt moving only on a change', async (tt, store, clock) => {
+  await withPartner(store)
+  clock.now = 1_000_000
+  const user = written(await store.users.upsert('acme', 'u', { email: 'old@example.com', phone: '+44 1', locale: 'en' })).user
+  await store.users.get('acme', 'u')
+  clock.now = 2_000_000
+  const over = await store.users.updateProfile('acme', 'u', { email: 'new@example.com', displayName: 'Ada', locale: null }, 'overwrite')
+  tt.same(over, { ...user, email: 'new@example.com', displayName: 'Ada', locale: null, updatedAt: new Date(2_000_000).toISOString() })
+  tt.same(await store.users.get('acme', 'u'), over)
+  clock.now = 3_000_000
+  tt.same(await store.users.updateProfile('acme', 'u', { email: 'new@example.com', locale: null }, 'overwrite'), over, 'same values: updatedAt kept')
+  tt.match(await store.users.updateProfile('acme', 'u', { phone: '+44 2' }, 'overwrite'), { phone: '+44 2', email: 'new@example.com', updatedAt: new Date(3_000_000).toISOString() })
+  tt.equal(await store.users.updateProfile('acme', 'nobody', { email: 'n@example.com' }, 'overwrite'), null)
+})
+
+contract('users: concurrent profile updates of different fields all land', async (tt, store) => {
+  await withPartner(store)
+  for (const policy of ['fillEmpty', 'overwrite'] as const) {
+    written(await store.users.upsert('acme', policy, {}))
+    await store.users.get('acme', policy)
+    await Promise.all([
+      store.users.updateProfile('acme', policy, { email: `${policy}@example.com` }, policy),
+      store.users.updateProfile('acme', policy, { displayName: 'Ada' }, policy),
+      store.users.updateProfile('acme', policy, { phone: '+1 555' }, policy),
+      store.users.updateProfile('acme', policy, { countryCode: 'GB' }, policy),
+      store.users.updateProfile('acme', policy, { locale: 'en-GB' }, policy),
+    ])
+    tt.match(await store.users.get('acme', policy), { email: `${policy}@example.com`, displayName: 'Ada', phone: '+1 555', countryCode: 'GB', locale: 'en-GB' }, policy)
+  }
+})
+
+contract('users: concurrent fillEmpty updates of one field keep exactly one value', async (tt, store) => {
+  await withPartner(store)
+  written(await store.users.upsert('acme', 'u', {}))
+  const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => store.users.updateProfile('acme', 'u', { email: `e${i}@example.com` }, 'fillEmpty')))
+  const stored = (await store.users.get('acme', 'u'))!.email
+  tt.match(stored, /^e\d@example\.com$/)
+  tt.ok(answers.every((a) => a?.email === stored), 'every caller is answered with the value that won')
+})
+
 // ---- strings a database cannot hold, and writes racing a partner delete
 
 const NUL = 'a\u0000b'
@@ -458,6 +610,9 @@ contract('strings: NUL in externalUserId or a profile field is refused as invali
   await tt.rejects(store.users.provision('acme', 'u', { phone: NUL }), refused('/2/phone'))
   await tt.rejects(store.users.get('acme', NUL), refused('/1'), 'reads too: no driver error')
   await tt.rejects(store.users.delete('acme', NUL), refused('/1'))
+  await tt.rejects(store.users.revokeSessions('acme', NUL, { actor: 'env', maxTokenLifetimeSeconds: 60 }), refused('/1'))
+  await tt.rejects(store.users.updateProfile('acme', NUL, {}, 'overwrite'), refused('/1'))
+  await tt.rejects(store.users.updateProfile('acme', 'u', { email: NUL }, 'fillEmpty'), refused('/2/email'))
   tt.equal(await store.users.get('acme', 'u'), null, 'nothing was stored')
 })
 
@@ -473,6 +628,10 @@ contract('strings: NUL or a lone surrogate in a partner field is refused as inva
   await tt.rejects(store.partners.get(NUL), refused('/0'))
   await tt.rejects(store.audit.list({ partnerId: NUL, limit: 10 }), refused('/0/partnerId'))
   await tt.rejects(store.apiKeys.create({ id: NUL, partnerId: 'acme', prefix: 'p', hash: 'h' }, 'env'), refused('/0/id'))
+  await tt.rejects(store.partners.update('acme', { claimMapping: { email: `claim${LONE_LOW}` } }, { actor: 'env' }), refused('/1/claimMapping/email'))
+  await tt.rejects(store.partners.update('acme', { requiredClaims: { [NUL]: 'x' } }, { actor: 'env' }), refused(`/1/requiredClaims/${NUL}`))
+  await tt.rejects(store.refusals.record('acme', { ...refusal(1), detail: NUL }), refused('/1/detail'))
+  await tt.rejects(store.refusals.list(NUL, 10), refused('/0'))
   tt.match(await store.partners.get('acme'), { jwtAudience: null, version: 1 })
   tt.equal(await store.partners.revision(), revision + 1, 'only the valid create moved the revision')
 })
@@ -525,6 +684,44 @@ contract('api keys: creating a key for a deleted partner is not_found', async (t
   await store.partners.delete('gone', { actor: 'env' })
   await tt.rejects(store.apiKeys.create({ id: 'k', partnerId: 'gone', prefix: 'gh_pk_k', hash: 'h' }, 'env'), { name: 'AppError', code: 'not_found' })
   tt.same(await store.apiKeys.list('gone'), [])
+})
+
+// ---- refusals
+
+contract('refusals: every value round-trips, newest first, limited and per partner', async (tt, store) => {
+  await withPartner(store, 'acme')
+  await withPartner(store, 'beta')
+  const first = refusal(1, { kid: null, sub: null, iat: null, exp: 1_700_000_000.5, aud: ['a', 'b'] })
+  const second = refusal(2, { code: 'unknown_key', detail: 'no key k9 ✓', aud: 'gatehouse' })
+  await store.refusals.record('acme', first)
+  await store.refusals.record('beta', refusal(3))
+  await store.refusals.record('acme', second)
+  tt.same(await store.refusals.list('acme', 10), [second, first])
+  tt.same(await store.refusals.list('acme', 1), [second])
+  tt.same(await store.refusals.list('beta', 10), [refusal(3)])
+  tt.same(await store.refusals.list('nope', 10), [])
+})
+
+contract('refusals: a partner keeps only its newest 200', async (tt, store) => {
+  await withPartner(store, 'acme')
+  await withPartner(store, 'beta')
+  await store.refusals.record('beta', refusal(0))
+  for (let n = 1; n <= 230; n++) await store.refusals.record('acme', refusal(n))
+  const kept = await store.refusals.list('acme', 1000)
+  tt.equal(kept.length, 200)
+  tt.same(kept.map((r) => r.detail), Array.from({ length: 200 }, (_, i) => `refusal ${230 - i}`), 'the newest 200, newest first')
+  tt.same(await store.refusals.list('beta', 10), [refusal(0)], "another partner's refusals are not pruned")
+})
+
+contract('refusals: a refusal for a deleted partner is dropped silently; deleting a partner deletes its refusals', async (tt, store) => {
+  await withPartner(store, 'gone')
+  await store.refusals.record('gone', refusal(1))
+  await store.partners.update('gone', { status: 'disabled' }, { actor: 'env' })
+  await store.partners.delete('gone', { actor: 'env' })
+  await tt.resolves(store.refusals.record('gone', refusal(2)))
+  await tt.resolves(store.refusals.record('never-existed', refusal(3)))
+  await withPartner(store, 'gone')
+  tt.same(await store.refusals.list('gone', 10), [], 'a re-created partner starts with an empty feed')
 })
 
 // ---- audit

@@ -9,7 +9,7 @@ import { countMigrations } from '../migration-count.js'
 import { type RecordRepository, type TableRows, createRecordStores, refusing } from '../record-stores.js'
 import type { Store, StoreOptions } from '../types.js'
 import type { Change } from '../write-plans.js'
-import { refusalOf } from './postgres-errors.js'
+import { isForeignKeyViolation, refusalOf } from './postgres-errors.js'
 import { createPostgresUserStore } from './postgres-user-store.js'
 import * as schema from './schema.js'
 
@@ -48,7 +48,7 @@ async function bumpPartnersRevision(tx: Tx): Promise<void> {
 
 /** PostgreSQL's reads (prepared where they serve every request) and its write primitive. */
 function createPostgresRepository(db: Db): RecordRepository {
-  const { partners: p, partnerApiKeys: k, adminTokens: a, auditLog: log, revisions } = schema
+  const { partners: p, partnerApiKeys: k, adminTokens: a, auditLog: log, refusals: r, revisions } = schema
   const partnerById = db.select().from(p).where(eq(p.id, sql.placeholder('id'))).prepare('partner_by_id')
   const revision = db.select({ value: revisions.value }).from(revisions).where(eq(revisions.name, 'partners')).prepare('partners_revision')
   const activeKey = db
@@ -84,6 +84,20 @@ function createPostgresRepository(db: Db): RecordRepository {
           .where(and(partnerId === undefined ? undefined : eq(log.partnerId, partnerId), before === undefined ? undefined : lt(log.id, before)))
           .orderBy(desc(log.id))
           .limit(limit),
+    },
+    refusals: {
+      async append(row, keep) {
+        const transaction = () =>
+          db.transaction(async (tx) => {
+            await tx.insert(r).values(row)
+            // The oldest id to keep is the keep-th newest; everything before it goes (the index serves both reads).
+            // Concurrent appends may each keep a few more for a moment; the next append prunes them.
+            const [oldestKept] = await tx.select({ id: r.id }).from(r).where(eq(r.partnerId, row.partnerId)).orderBy(desc(r.id)).limit(1).offset(keep - 1)
+            if (oldestKept) await tx.delete(r).where(and(eq(r.partnerId, row.partnerId), lt(r.id, oldestKept.id)))
+          })
+        return refusing(transaction, (err) => (isForeignKeyViolation(err) ? { missing: 'partner' } : null))
+      },
+      list: async (partnerId, limit) => db.select().from(r).where(eq(r.partnerId, partnerId)).orderBy(desc(r.id)).limit(limit),
     },
     async write(target, plan) {
       const table: WritableTable = TABLES[target.table]

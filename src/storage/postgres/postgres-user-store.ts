@@ -2,9 +2,11 @@
 import { randomUUID } from 'node:crypto'
 import { and, eq, getTableColumns, sql } from 'drizzle-orm'
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres'
+import { profileUpdateSet } from '../profile-update.js'
 import { userFromRow } from '../rows.js'
 import type { UserProfile, UserStore, UserWriteOutcome } from '../types.js'
 import { partnerGoneAsOutcome } from '../user-write-outcome.js'
+import { planSessionRevocation } from '../write-plans.js'
 import { isForeignKeyViolation } from './postgres-errors.js'
 import * as schema from './schema.js'
 
@@ -28,6 +30,7 @@ export function createPostgresUserStore(db: Db, now: () => number): UserStore {
     .from(t)
     .where(and(eq(t.partnerId, sql.placeholder('partnerId')), eq(t.externalUserId, sql.placeholder('externalUserId'))))
     .prepare('user_by_key')
+  const byNaturalKey = (partnerId: string, externalUserId: string) => and(eq(t.partnerId, partnerId), eq(t.externalUserId, externalUserId))
   const newRow = (partnerId: string, externalUserId: string, profile: UserProfile, by: 'api' | 'jit') => {
     const at = now()
     return { id: randomUUID(), partnerId, externalUserId, ...profile, provisionedBy: by, createdAt: at, updatedAt: at }
@@ -78,11 +81,26 @@ export function createPostgresUserStore(db: Db, now: () => number): UserStore {
       return row ? userFromRow(row) : null
     },
     async delete(partnerId, externalUserId) {
-      const deleted = await db
-        .delete(t)
-        .where(and(eq(t.partnerId, partnerId), eq(t.externalUserId, externalUserId)))
-        .returning({ id: t.id })
+      const deleted = await db.delete(t).where(byNaturalKey(partnerId, externalUserId)).returning({ id: t.id })
       return deleted.length > 0
+    },
+    async revokeSessions(partnerId, externalUserId, options) {
+      const { set, audit } = planSessionRevocation(partnerId, options, now())
+      const row = await db.transaction(async (tx) => {
+        const [updated] = await tx.update(t).set(set).where(byNaturalKey(partnerId, externalUserId)).returning()
+        if (updated) await tx.insert(schema.auditLog).values(audit)
+        return updated
+      })
+      return row ? userFromRow(row) : null
+    },
+    async updateProfile(partnerId, externalUserId, profile, policy) {
+      const set = profileUpdateSet(t, profile, policy, now())
+      if (!set) {
+        const [row] = await byKey.execute({ partnerId, externalUserId })
+        return row ? userFromRow(row) : null
+      }
+      const [row] = await db.update(t).set(set).where(byNaturalKey(partnerId, externalUserId)).returning()
+      return row ? userFromRow(row) : null
     },
   }
 }

@@ -2,7 +2,8 @@
 // Same tables, columns and meanings as sqlite/schema.ts, so both stores map rows identically:
 // times are epoch milliseconds (bigint read as a JS number), ids and enums are text.
 import { sql } from 'drizzle-orm'
-import { bigint, index, integer, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core'
+import { bigint, boolean, doublePrecision, index, integer, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core'
+import type { ClaimMapping } from '../types.js'
 
 const epochMs = (name: string) => bigint(name, { mode: 'number' })
 
@@ -14,6 +15,11 @@ export const partners = pgTable('partners', {
   jwtPublicKey: text('jwt_public_key'),
   jwtAudience: text('jwt_audience'),
   maxTokenLifetimeSeconds: integer('max_token_lifetime_seconds').notNull(),
+  openidConfigurationUrl: text('openid_configuration_url'),
+  requireIssuedAt: boolean('require_issued_at').notNull().default(true),
+  claimMapping: jsonb('claim_mapping').$type<ClaimMapping>(),
+  requiredClaims: jsonb('required_claims').$type<Record<string, string>>(),
+  profileUpdate: text('profile_update', { enum: ['never', 'fillEmpty', 'overwrite'] }).notNull().default('never'),
   status: text('status', { enum: ['active', 'disabled'] }).notNull(),
   version: integer('version').notNull(),
   createdAt: epochMs('created_at').notNull(),
@@ -49,6 +55,8 @@ export const users = pgTable(
     countryCode: text('country_code'),
     locale: text('locale'),
     provisionedBy: text('provisioned_by', { enum: ['api', 'jit'] }).notNull(),
+    tokensValidAfter: epochMs('tokens_valid_after'),
+    revocationLifetimeSeconds: integer('revocation_lifetime_seconds'),
     createdAt: epochMs('created_at').notNull(),
     updatedAt: epochMs('updated_at').notNull(),
   },
@@ -76,6 +84,27 @@ export const auditLog = pgTable(
     changedFields: jsonb('changed_fields').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
   },
   (t) => [index('audit_log_partner_idx').on(t.partnerId, t.id)],
+)
+
+// The refusals feed: a partner's newest refused tokens (the store prunes to the newest 200 per partner).
+// iat and exp are doubles: a token's NumericDate may carry a fraction.
+export const refusals = pgTable(
+  'refusals',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    partnerId: text('partner_id')
+      .notNull()
+      .references(() => partners.id, { onDelete: 'cascade' }),
+    at: epochMs('at').notNull(),
+    code: text('code').notNull(),
+    detail: text('detail').notNull(),
+    kid: text('kid'),
+    sub: text('sub'),
+    iat: doublePrecision('iat'),
+    exp: doublePrecision('exp'),
+    aud: jsonb('aud').$type<string | string[]>(),
+  },
+  (t) => [index('refusals_partner_idx').on(t.partnerId, t.id)],
 )
 
 // One row per named counter; `partners` grows with every partner write (cross-instance change detection).

@@ -1,6 +1,7 @@
 // Drizzle schema of the SQLite store; drizzle-kit generates migrations/sqlite from it.
 import { sql } from 'drizzle-orm'
-import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import type { ClaimMapping } from '../types.js'
 
 export const partners = sqliteTable('partners', {
   id: text('id').primaryKey(),
@@ -10,6 +11,11 @@ export const partners = sqliteTable('partners', {
   jwtPublicKey: text('jwt_public_key'),
   jwtAudience: text('jwt_audience'),
   maxTokenLifetimeSeconds: integer('max_token_lifetime_seconds').notNull(),
+  openidConfigurationUrl: text('openid_configuration_url'),
+  requireIssuedAt: integer('require_issued_at', { mode: 'boolean' }).notNull().default(true),
+  claimMapping: text('claim_mapping', { mode: 'json' }).$type<ClaimMapping>(),
+  requiredClaims: text('required_claims', { mode: 'json' }).$type<Record<string, string>>(),
+  profileUpdate: text('profile_update', { enum: ['never', 'fillEmpty', 'overwrite'] }).notNull().default('never'),
   status: text('status', { enum: ['active', 'disabled'] }).notNull(),
   version: integer('version').notNull(),
   createdAt: integer('created_at').notNull(),
@@ -45,6 +51,8 @@ export const users = sqliteTable(
     countryCode: text('country_code'),
     locale: text('locale'),
     provisionedBy: text('provisioned_by', { enum: ['api', 'jit'] }).notNull(),
+    tokensValidAfter: integer('tokens_valid_after'),
+    revocationLifetimeSeconds: integer('revocation_lifetime_seconds'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
@@ -72,6 +80,27 @@ export const auditLog = sqliteTable(
     changedFields: text('changed_fields').notNull().default(sql`'[]'`),
   },
   (t) => [index('audit_log_partner_idx').on(t.partnerId, t.id)],
+)
+
+// The refusals feed: a partner's newest refused tokens (the store prunes to the newest 200 per partner).
+// iat and exp are reals: a token's NumericDate may carry a fraction.
+export const refusals = sqliteTable(
+  'refusals',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    partnerId: text('partner_id')
+      .notNull()
+      .references(() => partners.id, { onDelete: 'cascade' }),
+    at: integer('at').notNull(),
+    code: text('code').notNull(),
+    detail: text('detail').notNull(),
+    kid: text('kid'),
+    sub: text('sub'),
+    iat: real('iat'),
+    exp: real('exp'),
+    aud: text('aud', { mode: 'json' }).$type<string | string[]>(),
+  },
+  (t) => [index('refusals_partner_idx').on(t.partnerId, t.id)],
 )
 
 // One row per named counter; `partners` grows with every partner write (cross-instance change detection).

@@ -11,7 +11,7 @@ import { type RecordRepository, type TableRows, createRecordStores, refusing } f
 import type { Store, StoreOptions } from '../types.js'
 import type { Change } from '../write-plans.js'
 import * as schema from './schema.js'
-import { refusalOf } from './sqlite-errors.js'
+import { isForeignKeyViolation, refusalOf } from './sqlite-errors.js'
 import { createSqliteUserStore } from './sqlite-user-store.js'
 
 export const SQLITE_MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), '../../../migrations/sqlite')
@@ -41,7 +41,7 @@ function bumpPartnersRevision(tx: Db): void {
  * as one transaction function with nothing interleaved. `onPartnerDeleted` hears of the users a delete cascaded to.
  */
 function createSqliteRepository(db: Db, onPartnerDeleted: () => void): RecordRepository {
-  const { partners: p, partnerApiKeys: k, adminTokens: a, auditLog: log, revisions } = schema
+  const { partners: p, partnerApiKeys: k, adminTokens: a, auditLog: log, refusals: r, revisions } = schema
   const partnerById = db.select().from(p).where(eq(p.id, sql.placeholder('id'))).prepare()
   const activeKey = db
     .select({ id: k.id, partnerId: k.partnerId })
@@ -78,8 +78,21 @@ function createSqliteRepository(db: Db, onPartnerDeleted: () => void): RecordRep
           .orderBy(desc(log.id))
           .limit(limit)
           .all()
-        return rows.map((r) => ({ ...r, changedFields: JSON.parse(r.changedFields) as string[] }))
+        return rows.map((row) => ({ ...row, changedFields: JSON.parse(row.changedFields) as string[] }))
       },
+    },
+    refusals: {
+      async append(row, keep) {
+        const transaction = () =>
+          db.transaction((tx) => {
+            tx.insert(r).values(row).run()
+            // The oldest id to keep is the keep-th newest; everything before it goes (the index serves both reads).
+            const oldestKept = tx.select({ id: r.id }).from(r).where(eq(r.partnerId, row.partnerId)).orderBy(desc(r.id)).limit(1).offset(keep - 1).get()
+            if (oldestKept) tx.delete(r).where(and(eq(r.partnerId, row.partnerId), lt(r.id, oldestKept.id))).run()
+          })
+        return refusing(transaction, (err) => (isForeignKeyViolation(err) ? { missing: 'partner' } : null))
+      },
+      list: async (partnerId, limit) => db.select().from(r).where(eq(r.partnerId, partnerId)).orderBy(desc(r.id)).limit(limit).all(),
     },
     async write(target, plan) {
       const table: WritableTable = TABLES[target.table]

@@ -4,9 +4,11 @@ import type Database from 'better-sqlite3'
 import { and, eq, sql } from 'drizzle-orm'
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { LRUCache } from 'lru-cache'
+import { profileUpdateSet } from '../profile-update.js'
 import { userFromRow } from '../rows.js'
 import type { UserProfile, UserRecord, UserStore, UserWriteOutcome } from '../types.js'
 import { partnerGoneAsOutcome } from '../user-write-outcome.js'
+import { planSessionRevocation } from '../write-plans.js'
 import { createGroupCommit } from './group-commit.js'
 import * as schema from './schema.js'
 import { isForeignKeyViolation } from './sqlite-errors.js'
@@ -90,6 +92,15 @@ export function createSqliteUserStore(db: Db, sqlite: Database.Database, now: ()
     return user
   }
 
+  /** The user a write returned, remembered; or, when no row matched, null and nothing cached for the key. */
+  function settle(partnerId: string, externalUserId: string, row: typeof t.$inferSelect | undefined): UserRecord | null {
+    if (row) return remember(userFromRow(row))
+    cache.delete(cacheKey(partnerId, externalUserId))
+    return null
+  }
+
+  const byNaturalKey = (partnerId: string, externalUserId: string) => and(eq(t.partnerId, partnerId), eq(t.externalUserId, externalUserId))
+
   /** Inserts unless the key is taken; undefined when another writer got there first. */
   function insertNew(partnerId: string, externalUserId: string, profile: UserProfile, provisionedBy: 'api' | 'jit') {
     const row = insert.get({
@@ -145,6 +156,21 @@ export function createSqliteUserStore(db: Db, sqlite: Database.Database, now: ()
     async delete(partnerId, externalUserId) {
       cache.delete(cacheKey(partnerId, externalUserId))
       return remove.run({ partnerId, externalUserId }).changes > 0
+    },
+    async revokeSessions(partnerId, externalUserId, options) {
+      const { set, audit } = planSessionRevocation(partnerId, options, now())
+      const row = db.transaction((tx) => {
+        const updated = tx.update(t).set(set).where(byNaturalKey(partnerId, externalUserId)).returning().get()
+        if (updated) tx.insert(schema.auditLog).values({ ...audit, changedFields: JSON.stringify(audit.changedFields) }).run()
+        return updated
+      })
+      return settle(partnerId, externalUserId, row)
+    },
+    async updateProfile(partnerId, externalUserId, profile, policy) {
+      const set = profileUpdateSet(t, profile, policy, now())
+      if (!set) return read(partnerId, externalUserId)
+      // Remembered inside the shared commit, in write order: a later write of the same batch caches last.
+      return inSharedCommit(() => settle(partnerId, externalUserId, db.update(t).set(set).where(byNaturalKey(partnerId, externalUserId)).returning().get()))
     },
     forgetAll() {
       cache.clear()
