@@ -113,11 +113,20 @@ t.test('aud as string and as array, static SPKI and PKCS#1 keys, no-kid against 
   expectRefusal(tt, await s.me(await mint(spki, { iss: 'https://pkcs1.example', sub: 'x' }, { now: s.now })), 'invalid_signature')
 })
 
-t.test('no-kid token is refused when the JWKS holds two usable keys', async (tt) => {
+t.test('a no-kid token is verified by either key of a two-key rotation, and refused with a kid request once four keys are usable', async (tt) => {
   const s = await setup(tt)
-  s.jwks.setKeys([s.key.publicJwk, makeKey('k2').publicJwk])
-  await s.app.inject({ method: 'POST', url: '/admin/partners/acme/keys/refresh', headers: { authorization: 'Bearer test-admin-token-0123456789abcdef' } })
-  expectRefusal(tt, await s.me(await mint(s.key, { iss: s.iss, sub: 'u' }, { now: s.now, omitKid: true })), 'unknown_key')
+  const next = makeKey('k2')
+  const refresh = () => s.app.inject({ method: 'POST', url: '/admin/partners/acme/keys/refresh', headers: { authorization: 'Bearer test-admin-token-0123456789abcdef' } })
+  s.jwks.setKeys([s.key.publicJwk, next.publicJwk])
+  await refresh()
+  for (const signer of [s.key, next]) {
+    tt.equal((await s.me(await mint(signer, { iss: s.iss, sub: `u-${signer.kid}` }, { now: s.now, omitKid: true }))).statusCode, 200, `signed by ${signer.kid}`)
+  }
+  s.jwks.setKeys([s.key, next, makeKey('k3'), makeKey('k4')].map((k) => k.publicJwk))
+  await refresh()
+  const refused = await s.me(await mint(s.key, { iss: s.iss, sub: 'u' }, { now: s.now, omitKid: true }))
+  expectRefusal(tt, refused, 'unknown_key')
+  tt.match(refused.json().detail, /put the signing key's kid in the token header$/)
 })
 
 t.test('attacks are refused', async (tt) => {
