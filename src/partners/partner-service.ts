@@ -7,7 +7,7 @@ import { assertPartnerRules } from './partner-rules.js'
 
 export interface PartnerWriteResult {
   partner: PartnerRecord
-  /** Present when the write set a jwksUrl: what one fetch of it found wrong. Never fails the write. */
+  /** Present when the write set a jwksUrl or openidConfigurationUrl: what one fetch of it found wrong. Never fails the write. */
   warnings?: string[]
 }
 
@@ -30,13 +30,47 @@ export interface PartnerService {
   remove(id: string, options: { expectedVersion?: number; actor: Actor }): Promise<void>
 }
 
+/**
+ * A merge-patch of an object of strings (RFC 7396): `null` clears the whole object, otherwise each key set to
+ * null is removed and each other key replaces. `undefined` when the patch leaves the field alone.
+ */
+function mergeEntries<T extends Record<string, string>>(
+  current: T | null,
+  patch: Partial<Record<keyof T, string | null>> | null | undefined,
+): T | null | undefined {
+  if (patch === undefined) return undefined
+  if (patch === null) return null
+  // A Map, so a key such as "__proto__" is an entry like any other.
+  const merged = new Map<string, string>(Object.entries(current ?? {}))
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) merged.delete(key)
+    else if (value !== undefined) merged.set(key, value)
+  }
+  return Object.fromEntries(merged) as T
+}
+
+/** The store changes a merge-patch makes to `current`: scalars as given, the object fields merged key by key. */
+function changesOf(current: PartnerRecord, patch: PartnerPatch): Partial<PartnerFields> {
+  const { claimMapping, requiredClaims, ...scalars } = patch
+  const changes: Partial<PartnerFields> = { ...scalars }
+  const mapping = mergeEntries(current.claimMapping, claimMapping)
+  if (mapping !== undefined) changes.claimMapping = mapping
+  const required = mergeEntries(current.requiredClaims, requiredClaims)
+  if (required !== undefined) changes.requiredClaims = required
+  return changes
+}
+
+/** The write sets a URL the keys are fetched from: it is fetched once and reported on. */
+const setsKeyUrl = (changes: Partial<PartnerFields>) =>
+  (changes.jwksUrl !== undefined && changes.jwksUrl !== null) || (changes.openidConfigurationUrl !== undefined && changes.openidConfigurationUrl !== null)
+
 export function createPartnerService(deps: { store: Store; directory: IssuerDirectory; allowPrivateNetwork: boolean }): PartnerService {
   const { store, directory } = deps
 
-  async function afterWrite(partner: PartnerRecord, setJwksUrl: boolean): Promise<PartnerWriteResult> {
+  async function afterWrite(partner: PartnerRecord, setKeyUrl: boolean): Promise<PartnerWriteResult> {
     // Rebuild the issuer index before answering, so the very next request sees the change.
     await directory.sync()
-    if (!setJwksUrl || partner.jwksUrl === null) return { partner }
+    if (!setKeyUrl || (partner.jwksUrl === null && partner.openidConfigurationUrl === null)) return { partner }
     return { partner, warnings: warningsFromKeyView(await directory.refreshKeys(partner.id)) }
   }
 
@@ -46,19 +80,19 @@ export function createPartnerService(deps: { store: Store; directory: IssuerDire
         name: input.name,
         jwtIssuer: input.jwtIssuer,
         jwksUrl: input.jwksUrl ?? null,
+        openidConfigurationUrl: input.openidConfigurationUrl ?? null,
         jwtPublicKey: input.jwtPublicKey ?? null,
         jwtAudience: input.jwtAudience ?? null,
-        openidConfigurationUrl: null,
         maxTokenLifetimeSeconds: input.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
-        requireIssuedAt: true,
-        claimMapping: null,
-        requiredClaims: null,
-        profileUpdate: 'never',
+        requireIssuedAt: input.requireIssuedAt ?? true,
+        claimMapping: input.claimMapping ?? null,
+        requiredClaims: input.requiredClaims ?? null,
+        profileUpdate: input.profileUpdate ?? 'never',
         status: input.status ?? 'active',
       }
       assertPartnerRules(fields, deps.allowPrivateNetwork)
       const partner = await store.partners.create(input.id, fields, actor)
-      return afterWrite(partner, fields.jwksUrl !== null)
+      return afterWrite(partner, setsKeyUrl(fields))
     },
     async update(id, patch, { expectedVersion, actor }) {
       // The rules are checked on the merged record, so the write must land on the version they saw:
@@ -69,9 +103,10 @@ export function createPartnerService(deps: { store: Store; directory: IssuerDire
         if (expectedVersion !== undefined && current.version !== expectedVersion) {
           throw new AppError('precondition_failed', `partner is at version ${current.version}, not ${expectedVersion}`)
         }
-        assertPartnerRules({ ...pickFields(current), ...patch }, deps.allowPrivateNetwork)
-        const outcome = await store.partners.update(id, patch, { expectedVersion: current.version, actor })
-        if (outcome.ok) return afterWrite(outcome.record, patch.jwksUrl !== undefined && patch.jwksUrl !== null)
+        const changes = changesOf(current, patch)
+        assertPartnerRules({ ...pickFields(current), ...changes }, deps.allowPrivateNetwork)
+        const outcome = await store.partners.update(id, changes, { expectedVersion: current.version, actor })
+        if (outcome.ok) return afterWrite(outcome.record, setsKeyUrl(changes))
         if (outcome.reason === 'not_found') throw new AppError('not_found', `no partner ${id}`)
         if (expectedVersion !== undefined || attempt === 3) {
           throw new AppError('precondition_failed', 'partner changed concurrently; fetch it and retry')

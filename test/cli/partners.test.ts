@@ -58,7 +58,24 @@ t.test('partners create, list, show and disable round trip, audited as cli', asy
     audit.map((e) => [e.actor, e.action, e.changedFields]),
     [
       ['cli', 'partner.update', ['status']],
-      ['cli', 'partner.create', ['name', 'jwtIssuer', 'jwksUrl', 'jwtPublicKey', 'jwtAudience', 'maxTokenLifetimeSeconds', 'status']],
+      [
+        'cli',
+        'partner.create',
+        [
+          'name',
+          'jwtIssuer',
+          'jwksUrl',
+          'openidConfigurationUrl',
+          'jwtPublicKey',
+          'jwtAudience',
+          'maxTokenLifetimeSeconds',
+          'requireIssuedAt',
+          'claimMapping',
+          'requiredClaims',
+          'profileUpdate',
+          'status',
+        ],
+      ],
     ],
   )
 })
@@ -78,7 +95,7 @@ t.test('validation errors: one line naming the field, non-zero exit, nothing wri
   const base = ['partners', 'create', '--id', 'acme', '--name', 'Acme', '--issuer', 'https://acme.example']
 
   oneLineError(tt, await gatehouse([...base, '--jwks-url', 'http://acme.example/jwks.json'], { env }), /^gatehouse: jwksUrl: must use https: /)
-  oneLineError(tt, await gatehouse([...base], { env }), /jwksUrl: one of jwksUrl or jwtPublicKey is required/)
+  oneLineError(tt, await gatehouse([...base], { env }), /jwksUrl: one of jwksUrl, openidConfigurationUrl, jwtPublicKey is required/)
   oneLineError(tt, await gatehouse(['partners', 'create', '--id', 'Not A Slug', '--name', 'x', '--issuer', 'i', '--jwks-url', 'https://x.example/j'], { env }), /^gatehouse: id: must be a slug/)
   oneLineError(tt, await gatehouse([...base, '--jwks-url', 'https://acme.example/j', '--max-lifetime', '10'], { env }), /^gatehouse: maxTokenLifetimeSeconds: /)
   oneLineError(tt, await gatehouse([...base, '--jwks-url', 'https://acme.example/j', '--max-lifetime', '1h'], { env }), /maxTokenLifetimeSeconds: must be a whole number/)
@@ -97,6 +114,90 @@ t.test('validation errors: one line naming the field, non-zero exit, nothing wri
   oneLineError(tt, await gatehouse(['partners', 'disable', 'nobody'], { env }), /^gatehouse: no partner nobody$/m)
 
   tt.same(json(await gatehouse(['partners', 'list', '--json'], { env })), { items: [] }, 'nothing was written')
+})
+
+t.test('partners create and update set the partner controls: discovery, iat, claim mapping, required claims, profile updates', async (tt) => {
+  const dbPath = tempDbPath(tt)
+  const env = { DATABASE_URL: dbPath, JWKS_ALLOW_PRIVATE_NETWORK: 'true' }
+  const created = await gatehouse(
+    [
+      'partners', 'create', '--id', 'kit', '--name', 'Embedded kit', '--issuer', 'https://kit.example',
+      '--openid-configuration-url', 'http://127.0.0.1:9/.well-known/openid-configuration',
+      '--require-issued-at', 'false',
+      '--claim-mapping', 'externalUserId=https://cointracker.com/claims/partner_user_id',
+      '--claim-mapping', 'displayName=https://cointracker.com/claims/partner_name',
+      '--required-claim', 'type=access_token',
+      '--required-claim', 'tier=gold=plus',
+      '--profile-update', 'fillEmpty',
+      '--json',
+    ],
+    { env },
+  )
+  tt.equal(created.code, 0, created.stderr)
+  tt.match(json(created), {
+    id: 'kit',
+    jwksUrl: null,
+    openidConfigurationUrl: 'http://127.0.0.1:9/.well-known/openid-configuration',
+    requireIssuedAt: false,
+    claimMapping: { externalUserId: 'https://cointracker.com/claims/partner_user_id', displayName: 'https://cointracker.com/claims/partner_name' },
+    requiredClaims: { type: 'access_token', tier: 'gold=plus' },
+    profileUpdate: 'fillEmpty',
+    warnings: [/unreachable/],
+  })
+  const shown = (await gatehouse(['partners', 'show', 'kit'], { env })).stdout
+  tt.match(shown, /keys\s+OpenID discovery http:\/\/127\.0\.0\.1:9\//)
+  tt.match(shown, /iat\s+optional/)
+  tt.match(shown, /required claims\s+type=access_token, tier=gold=plus/)
+  tt.match(shown, /profile update\s+fillEmpty/)
+
+  const keyFile = join(dbPath, '..', 'kit.public.pem')
+  writeFileSync(keyFile, makeKey('cli-kit').spkiPem)
+  const updated = await gatehouse(
+    ['partners', 'update', 'kit', '--claim-mapping', 'displayName=', '--claim-mapping', 'email=identifier', '--required-claim', 'tier=', '--require-issued-at', 'true', '--public-key-file', keyFile, '--json'],
+    { env },
+  )
+  tt.equal(updated.code, 0, updated.stderr)
+  tt.match(json(updated), {
+    version: 2,
+    openidConfigurationUrl: null,
+    jwtPublicKey: /BEGIN PUBLIC KEY/,
+    requireIssuedAt: true,
+    claimMapping: { externalUserId: 'https://cointracker.com/claims/partner_user_id', email: 'identifier' },
+    requiredClaims: { type: 'access_token' },
+    profileUpdate: 'fillEmpty',
+  })
+  tt.notOk('displayName' in json<{ claimMapping: object }>(updated).claimMapping, 'NAME= removed the entry')
+  const asJson = await gatehouse(['partners', 'update', 'kit', '--claim-mapping', '{"email":null,"locale":"lang"}', '--required-claim', 'null', '--profile-update', 'overwrite', '--json'], { env })
+  tt.equal(asJson.code, 0, asJson.stderr)
+  tt.match(json(asJson), { version: 3, claimMapping: { externalUserId: 'https://cointracker.com/claims/partner_user_id', locale: 'lang' }, requiredClaims: null, profileUpdate: 'overwrite' })
+
+  const store = await openStore({ kind: 'sqlite', path: dbPath })
+  tt.teardown(() => store.close())
+  tt.same((await store.audit.list({ partnerId: 'kit', limit: 3 })).map((e) => [e.actor, e.changedFields]), [
+    ['cli', ['claimMapping', 'requiredClaims', 'profileUpdate']],
+    ['cli', ['openidConfigurationUrl', 'jwtPublicKey', 'requireIssuedAt', 'claimMapping', 'requiredClaims']],
+    ['cli', ['name', 'jwtIssuer', 'jwksUrl', 'openidConfigurationUrl', 'jwtPublicKey', 'jwtAudience', 'maxTokenLifetimeSeconds', 'requireIssuedAt', 'claimMapping', 'requiredClaims', 'profileUpdate', 'status']],
+  ])
+})
+
+t.test('partner-control flags are validated as the admin API validates them: one line naming the field', async (tt) => {
+  const dbPath = tempDbPath(tt)
+  const env = { DATABASE_URL: dbPath }
+  const base = ['partners', 'create', '--id', 'acme', '--name', 'Acme', '--issuer', 'https://acme.example', '--jwks-url', 'https://acme.example/j']
+  oneLineError(tt, await gatehouse([...base, '--require-issued-at', 'yes'], { env }), /^gatehouse: requireIssuedAt: must be true or false$/m)
+  oneLineError(tt, await gatehouse([...base, '--required-claim', 'iss=https://acme.example'], { env }), /^gatehouse: requiredClaims\.iss: may not be one of iss, sub, aud, exp, nbf, iat/)
+  oneLineError(tt, await gatehouse([...base, '--required-claim', 'type'], { env }), /^gatehouse: requiredClaims: "type" is not name=value$/m)
+  oneLineError(tt, await gatehouse([...base, '--claim-mapping', 'userId=uid'], { env }), /^gatehouse: claimMapping/)
+  oneLineError(tt, await gatehouse([...base, '--claim-mapping', '{"email":'], { env }), /^gatehouse: claimMapping: is not valid JSON$/m)
+  oneLineError(tt, await gatehouse([...base, '--profile-update', 'sometimes'], { env }), /^gatehouse: profileUpdate: /)
+  oneLineError(tt, await gatehouse([...base, '--openid-configuration-url', 'https://acme.example/.well-known/openid-configuration'], { env }), /openidConfigurationUrl: set only one of/)
+  tt.same(json(await gatehouse(['partners', 'list', '--json'], { env })), { items: [] }, 'nothing was written')
+  tt.equal((await gatehouse([...base], { env })).code, 0)
+  const nothing = await gatehouse(['partners', 'update', 'acme'], { env })
+  oneLineError(tt, nothing, /nothing to change/)
+  tt.equal(nothing.code, 2, 'an update without options is a usage error')
+  oneLineError(tt, await gatehouse(['partners', 'update', 'acme', '--required-claim', 'sub='], { env }), /^gatehouse: requiredClaims\.sub: /)
+  oneLineError(tt, await gatehouse(['partners', 'update', 'nobody', '--profile-update', 'never'], { env }), /^gatehouse: no partner nobody$/m)
 })
 
 t.test('bad configuration is one line naming the variable', async (tt) => {

@@ -1,7 +1,8 @@
 // Request and response schemas of the admin partner API; they validate requests and feed /openapi.json.
 // The partner field rules themselves are the partners module's: the CLI applies the same ones.
 import { z } from 'zod'
-import { PartnerCreateSchema, PartnerPatchSchema, PartnerStatusSchema } from '../../partners/partner-fields.js'
+import { PartnerCreateSchema, PartnerPatchSchema, PartnerStatusSchema, ProfileUpdateSchema } from '../../partners/partner-fields.js'
+import { MAPPABLE_FIELDS } from '../../storage/types.js'
 import { wellFormedString } from '../../users/well-formed-string.js'
 
 const exampleJwksPartner = {
@@ -23,16 +24,36 @@ export const PartnerSchema = z
     name: z.string(),
     jwtIssuer: z.string(),
     jwksUrl: z.string().nullable(),
+    openidConfigurationUrl: z.string().nullable(),
     jwtPublicKey: z.string().nullable(),
     jwtAudience: z.string().nullable(),
     maxTokenLifetimeSeconds: z.number().int(),
+    requireIssuedAt: z.boolean(),
+    claimMapping: z.partialRecord(z.enum(MAPPABLE_FIELDS), z.string()).nullable().describe('null when no field is mapped'),
+    requiredClaims: z.record(z.string(), z.string()).nullable().describe('null when no claim is required'),
+    profileUpdate: ProfileUpdateSchema,
     status: PartnerStatusSchema,
     version: z.number().int(),
     createdAt: z.string(),
     updatedAt: z.string(),
-    warnings: z.array(z.string()).optional().describe('Present when the write set a jwksUrl: what fetching it found'),
+    warnings: z.array(z.string()).optional().describe('Present when the write set a jwksUrl or openidConfigurationUrl: what fetching it found'),
   })
-  .meta({ id: 'Partner', example: { ...exampleJwksPartner, jwtPublicKey: null, status: 'active', version: 1, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' } })
+  .meta({
+    id: 'Partner',
+    example: {
+      ...exampleJwksPartner,
+      openidConfigurationUrl: null,
+      jwtPublicKey: null,
+      requireIssuedAt: true,
+      claimMapping: null,
+      requiredClaims: null,
+      profileUpdate: 'never',
+      status: 'active',
+      version: 1,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-01T00:00:00.000Z',
+    },
+  })
 
 // Path values: any well-formed string (an id no partner can have is a 404, not a 400).
 export const PartnerParamsSchema = z.object({ id: wellFormedString() })
@@ -48,7 +69,8 @@ export const NewApiKeySchema = z
 export const KeyViewSchema = z
   .object({
     source: z.enum(['jwks', 'static']),
-    jwksUrl: z.string().optional(),
+    jwksUrl: z.string().nullable().optional().describe("The JWKS the keys come from; for a discovery partner the document's jwks_uri, null until read"),
+    openidConfigurationUrl: z.string().nullable().optional().describe('The discovery document a discovery partner reads its jwks_uri from'),
     fetchedAt: z.string().nullable().optional(),
     freshUntil: z.string().nullable().optional(),
     lastError: z.string().nullable().optional(),
@@ -62,6 +84,7 @@ export const KeyViewSchema = z
         bits: z.number().int().nullable(),
         usable: z.boolean(),
         reason: z.string().nullable(),
+        lastVerifiedAt: z.string().nullable().describe('When this instance last accepted a /me token signed by this key (token checks do not count)'),
       }),
     ),
   })
