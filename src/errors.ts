@@ -15,6 +15,8 @@ export const TOKEN_ERROR_CODES = [
   'token_not_yet_valid',
   'token_lifetime_too_long',
   'audience_mismatch',
+  'claim_mismatch',
+  'token_revoked',
 ] as const
 
 export type TokenErrorCode = (typeof TOKEN_ERROR_CODES)[number]
@@ -33,6 +35,8 @@ export const ERRORS = {
   token_not_yet_valid: { status: 401, title: 'Token is not valid yet' },
   token_lifetime_too_long: { status: 401, title: 'Token lifetime exceeds the partner maximum' },
   audience_mismatch: { status: 401, title: 'Token audience does not match' },
+  claim_mismatch: { status: 401, title: "Token claim does not carry the partner's required value" },
+  token_revoked: { status: 401, title: "Token was issued before the user's sessions were revoked" },
   jwks_unavailable: { status: 503, title: "Partner's JWKS cannot be fetched" },
   invalid_request: { status: 400, title: 'Invalid request' },
   unauthorized: { status: 401, title: 'Unauthorized' },
