@@ -10,6 +10,7 @@ import { BODY_LIMIT_BYTES } from './http/limits.js'
 import { loggableError } from './http/loggable-error.js'
 import { loggerOptions } from './http/logger-options.js'
 import { createMetrics } from './http/metrics.js'
+import { createRefusalRecorder } from './http/refusal-recorder.js'
 import adminRoutes from './http/routes/admin-routes.js'
 import healthRoutes from './http/routes/health-routes.js'
 import integrationRoutes from './http/routes/integration-routes.js'
@@ -94,9 +95,17 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     verifyOptions,
     metrics,
     authFailures: createAuthFailureLimiter(config.rateLimits.authFailuresPerIp, now),
+    refusals: createRefusalRecorder({
+      store: store.refusals,
+      now,
+      onOutcome: (outcome) => metrics.refusalRecords.inc({ outcome }),
+      onError: (err, partnerId) => app.log.warn({ partnerId, error: loggableError(err) }, 'refusal not recorded'),
+    }),
     now,
   }
   app.decorate('services', services)
+  // Refusal writes run in the background; the store must outlive them.
+  app.addHook('onClose', async () => services.refusals.settled())
 
   // Requests still in flight when close begins answer with `Connection: close`, so their keep-alive
   // sockets end with them and close() does not wait for clients to hang up.

@@ -8,11 +8,13 @@ import { credentialCommands } from './commands/credential-commands.js'
 import { dbCommands } from './commands/db-commands.js'
 import { devCommands } from './commands/dev-commands.js'
 import { partnerCommands } from './commands/partner-commands.js'
+import { userCommands } from './commands/user-commands.js'
 
-export const COMMANDS: readonly Command[] = [...partnerCommands, ...credentialCommands, ...dbCommands, ...devCommands]
+export const COMMANDS: readonly Command[] = [...partnerCommands, ...userCommands, ...credentialCommands, ...dbCommands, ...devCommands]
 
 const GROUPS: readonly (readonly [string, string])[] = [
   ['partners', 'Partner records (validated and audited like the admin API; audit actor "cli")'],
+  ['users', "Partners' users"],
   ['api-keys', 'Partner API keys'],
   ['admin-tokens', 'Admin tokens'],
   ['db', 'Database'],

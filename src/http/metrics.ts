@@ -16,6 +16,9 @@ export interface Metrics {
   verifyCacheLookups: Counter<'result'>
   jitProvisions: Counter
   jitDroppedClaims: Counter<'claim'>
+  profileUpdates: Counter
+  /** The refusals feed's writes: written, sampled_out (not written, by design) or failed. */
+  refusalRecords: Counter<'outcome'>
 }
 
 export function createMetrics(): Metrics {
@@ -85,8 +88,19 @@ export function createMetrics(): Metrics {
     jitProvisions: new Counter({ name: 'gatehouse_jit_provisions_total', help: 'Users created just in time', registers }),
     jitDroppedClaims: new Counter({
       name: 'gatehouse_jit_dropped_claims_total',
-      help: 'Malformed optional claims dropped during JIT provisioning',
+      help: 'Malformed optional claims dropped from a JIT profile or a profile update, by claim name',
       labelNames: ['claim'],
+      registers,
+    }),
+    profileUpdates: new Counter({
+      name: 'gatehouse_profile_updates_total',
+      help: "Existing users' profiles changed by a later token (the partner's profileUpdate)",
+      registers,
+    }),
+    refusalRecords: new Counter({
+      name: 'gatehouse_refusal_records_total',
+      help: 'Refused /me tokens offered to the refusals feed, by outcome: written, sampled_out (a flood, by design) or failed',
+      labelNames: ['outcome'],
       registers,
     }),
   }

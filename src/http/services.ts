@@ -7,6 +7,7 @@ import type { TokenVerifier } from '../tokens/token-verifier.js'
 import type { VerifyOptions } from '../tokens/verify-partner-token.js'
 import type { AuthFailureLimiter } from './auth-failure-limiter.js'
 import type { Metrics } from './metrics.js'
+import type { RefusalRecorder } from './refusal-recorder.js'
 
 export interface Services {
   config: Config
@@ -18,6 +19,8 @@ export interface Services {
   verifyOptions: VerifyOptions
   metrics: Metrics
   authFailures: AuthFailureLimiter
+  /** Writes sampled /me refusals to the partners' refusals feeds. */
+  refusals: RefusalRecorder
   now: () => number
 }
 

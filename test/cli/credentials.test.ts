@@ -25,7 +25,20 @@ t.test('api-keys create prints a key that the partner API accepts; revoke stops 
   const { app, store } = await appOn(tt, dbPath)
   await store.partners.create(
     'acme',
-    { name: 'Acme', jwtIssuer: 'https://acme.example', jwksUrl: null, jwtPublicKey: makeKey('cli-keys').spkiPem, jwtAudience: null, maxTokenLifetimeSeconds: 3600, status: 'active' },
+    {
+      name: 'Acme',
+      jwtIssuer: 'https://acme.example',
+      jwksUrl: null,
+      openidConfigurationUrl: null,
+      jwtPublicKey: makeKey('cli-keys').spkiPem,
+      jwtAudience: null,
+      maxTokenLifetimeSeconds: 3600,
+      requireIssuedAt: true,
+      claimMapping: null,
+      requiredClaims: null,
+      profileUpdate: 'never',
+      status: 'active',
+    },
     'test',
   )
 

@@ -9,6 +9,11 @@ export interface PartnerSetup {
   jwtPublicKey?: string
   jwtAudience?: string
   maxTokenLifetimeSeconds?: number
+  openidConfigurationUrl?: string
+  requireIssuedAt?: boolean
+  claimMapping?: Record<string, string>
+  requiredClaims?: Record<string, string>
+  profileUpdate?: 'never' | 'fillEmpty' | 'overwrite'
 }
 
 export async function createPartner(app: FastifyInstance, setup: PartnerSetup): Promise<Record<string, unknown>> {

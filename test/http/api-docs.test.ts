@@ -16,8 +16,11 @@ t.test('every registered route appears in the OpenAPI document with summary, aut
     ['post', '/integrations/users'],
     ['get', '/integrations/users/{externalUserId}'],
     ['delete', '/integrations/users/{externalUserId}'],
+    ['post', '/integrations/users/{externalUserId}/sessions/revoke'],
     ['post', '/integrations/token-checks'],
+    ['get', '/integrations/keys'],
     ['post', '/integrations/keys/refresh'],
+    ['get', '/integrations/refusals'],
     ['get', '/admin/partners'],
     ['post', '/admin/partners'],
     ['get', '/admin/partners/{id}'],
@@ -28,6 +31,8 @@ t.test('every registered route appears in the OpenAPI document with summary, aut
     ['delete', '/admin/partners/{id}/api-keys/{keyId}'],
     ['get', '/admin/partners/{id}/keys'],
     ['post', '/admin/partners/{id}/keys/refresh'],
+    ['get', '/admin/partners/{id}/refusals'],
+    ['post', '/admin/partners/{id}/users/{externalUserId}/sessions/revoke'],
     ['get', '/admin/audit'],
   ]
   const routes = routesOf(doc)

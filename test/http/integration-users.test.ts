@@ -98,6 +98,7 @@ t.test('upsert: 201 then 200, absent unchanged, null clears', async (tt) => {
     'partnerId',
     'phone',
     'provisionedBy',
+    'tokensValidAfter',
     'updatedAt',
   ])
   tt.match(user, {

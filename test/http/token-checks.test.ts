@@ -29,7 +29,7 @@ t.test('a valid token is reported valid, check by check, and nobody is provision
   tt.equal(body.claims.sub, 'u1')
   tt.same(
     body.checks.map((c: { name: string }) => c.name),
-    ['format', 'algorithm', 'critical_headers', 'issuer', 'partner_active', 'key', 'key_strength', 'signature', 'required_claims', 'expiry', 'not_before', 'lifetime', 'audience'],
+    ['format', 'algorithm', 'critical_headers', 'issuer', 'partner_active', 'key', 'key_strength', 'signature', 'required_claims', 'expiry', 'not_before', 'lifetime', 'audience', 'user_id', 'revocation'],
   )
   tt.ok(body.checks.every((c: { ok: boolean }) => c.ok))
   tt.equal(await s.store.users.get('acme', 'u1'), null, 'no user provisioned')
@@ -39,7 +39,7 @@ t.test('failures name the check and say why in actionable words', async (tt) => 
   const s = await setup(tt)
   const expired = await s.check(await mint(s.key, { iss: 'https://acme.example', sub: 'u', aud: 'y' }, { now: s.now - 642, lifetime: 540 }))
   tt.match(expired.json(), { valid: false, code: 'token_expired', detail: 'expired 102 s ago (skew 60 s)' })
-  tt.match(expired.json().checks.at(-1), { name: 'audience', ok: true })
+  tt.match(expired.json().checks.find((c: { name: string }) => c.name === 'audience'), { ok: true }, 'later checks still run')
 
   const wrongKid = await s.check(await mint(s.key, { iss: 'https://acme.example', sub: 'u', aud: 'y' }, { now: s.now, header: { kid: 'k2' } }))
   tt.match(wrongKid.json(), { valid: false, code: 'unknown_key', detail: 'kid k2 not in JWKS (has k1)' })
@@ -149,4 +149,60 @@ t.test('partner writes with a jwksUrl report warnings, never failing the write',
   tt.match(patched.json().warnings, [/key tiny skipped/])
   const renamed = await s.app.inject({ method: 'PATCH', url: '/admin/partners/empty', headers: admin, payload: { name: 'E' } })
   tt.notOk('warnings' in renamed.json(), 'no jwksUrl written, no warnings')
+})
+
+t.test('a token check previews the user the token would provision, says which claim the user id came from, and writes nothing', async (tt) => {
+  const s = await setup(tt)
+  const res = await s.check(await mint(s.key, { iss: 'https://acme.example', sub: 'u1', aud: 'y', email: 'ada@example.com', countryCode: 'gb', locale: 'not a locale!' }, { now: s.now }))
+  const body = res.json()
+  tt.equal(body.valid, true)
+  tt.same(body.user, {
+    externalUserId: 'u1',
+    exists: false,
+    profile: { email: 'ada@example.com', displayName: null, phone: null, countryCode: 'GB', locale: null },
+    droppedClaims: [{ claim: 'locale', reason: body.user.droppedClaims[0]?.reason }],
+  })
+  tt.type(body.user.droppedClaims[0].reason, 'string')
+  tt.notOk(body.user.droppedClaims[0].reason.includes('not a locale!'), 'a dropped claim is described, never quoted')
+  tt.match(body.checks.find((c: { name: string }) => c.name === 'user_id'), { ok: true, detail: 'user id "u1" from claim sub' })
+  tt.equal(await s.store.users.get('acme', 'u1'), null, 'nobody provisioned')
+
+  const unsigned = await s.check(await mint(makeKey('stranger'), { iss: 'https://acme.example', sub: 'u1', aud: 'y' }, { now: s.now, header: { kid: 'k1' } }))
+  tt.match(unsigned.json(), { code: 'invalid_signature', user: null }, 'no user before the user id claim passed')
+  tt.match((await s.check(await mint(s.key, { iss: 'https://acme.example', aud: 'y' }, { now: s.now }))).json(), { code: 'missing_claim', user: null })
+  const expired = await s.check(await mint(s.key, { iss: 'https://acme.example', sub: 'u1', aud: 'y' }, { now: s.now - 7200 }))
+  tt.match(expired.json(), { code: 'token_expired', user: { externalUserId: 'u1', exists: false } }, 'a later failure still previews the user')
+})
+
+t.test("a token check previews an existing user's profile update, and reports a revoked token token_revoked, without writing", async (tt) => {
+  const s = await setup(tt)
+  const patched = await s.app.inject({ method: 'PATCH', url: '/admin/partners/acme', headers: admin, payload: { profileUpdate: 'fillEmpty' } })
+  tt.equal(patched.statusCode, 200, patched.body)
+  const partnerApi = { authorization: `Bearer ${s.apiKey}` }
+  const upsert = await s.app.inject({ method: 'POST', url: '/integrations/users', headers: partnerApi, payload: { externalUserId: 'u1', email: 'stored@example.com' } })
+  const stored = upsert.json()
+  const token = await mint(s.key, { iss: 'https://acme.example', sub: 'u1', aud: 'y', email: 'new@example.com', displayName: 'Ada' }, { now: s.now - 30 })
+  const preview = (await s.check(token)).json()
+  tt.match(preview, { valid: true, user: { externalUserId: 'u1', exists: true, profile: { email: 'stored@example.com', displayName: 'Ada' }, droppedClaims: [] } })
+  tt.match(await s.store.users.get('acme', 'u1'), { displayName: null, updatedAt: stored.updatedAt }, 'the update is only previewed')
+
+  const revoke = await s.app.inject({ method: 'POST', url: '/integrations/users/u1/sessions/revoke', headers: partnerApi })
+  tt.equal(revoke.statusCode, 200)
+  s.clock.now = Date.parse(revoke.json().tokensValidAfter)
+  const revoked = (await s.check(token)).json()
+  tt.match(revoked, { valid: false, code: 'token_revoked' })
+  tt.match(revoked.checks.at(-1), { name: 'revocation', ok: false })
+  tt.match(revoked.user, { exists: true, profile: { email: 'stored@example.com', displayName: null } }, 'a revoked token would write nothing')
+})
+
+t.test('GET /integrations/keys answers the calling partner its own key view, as the admin view shows it', async (tt) => {
+  const s = await setup(tt)
+  const own = await s.app.inject({ method: 'GET', url: '/integrations/keys', headers: { authorization: `Bearer ${s.apiKey}` } })
+  tt.equal(own.statusCode, 200)
+  tt.same(own.json(), (await s.app.inject({ method: 'GET', url: '/admin/partners/acme/keys', headers: admin })).json())
+  const other = makeKey('other-static')
+  await createPartner(s.app, { id: 'other', jwtIssuer: 'https://other.example', jwtPublicKey: other.spkiPem })
+  const theirs = await s.app.inject({ method: 'GET', url: '/integrations/keys', headers: { authorization: `Bearer ${await createApiKey(s.app, 'other')}` } })
+  tt.match(theirs.json(), { source: 'static' }, "another partner's key answers with that partner's own view")
+  tt.equal((await s.app.inject({ method: 'GET', url: '/integrations/keys' })).statusCode, 401)
 })

@@ -1,9 +1,10 @@
-// Admin API (admin token): partner records, their API keys, the verifier's key view, the audit log.
+// Admin API (admin token): partner records, their API keys, the verifier's key view, refusals feed and users' sessions, the audit log.
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { issueApiKey } from '../../credentials/issue-api-key.js'
 import { AppError } from '../../errors.js'
+import { revokeSessions } from '../../users/revoke-sessions.js'
 import { etag, expectedVersion } from '../if-match.js'
 import adminAuth from '../plugins/admin-auth.js'
 import rateLimits from '../plugins/rate-limits.js'
@@ -20,6 +21,9 @@ import {
   PartnerPatchBodySchema,
   PartnerSchema,
 } from '../schemas/partner-schemas.js'
+import { DEFAULT_REFUSALS_LIMIT, RefusalSchema, RefusalsQuerySchema } from '../schemas/refusal-schemas.js'
+import { fastSerializerCompiler, userJson } from '../schemas/user-json.js'
+import { PartnerUserParamsSchema, RevokeSessionsBodySchema, UserSchema } from '../schemas/user-schemas.js'
 
 export default async function adminRoutes(fastify: FastifyInstance): Promise<void> {
   await fastify.register(rateLimits, { perCredential: fastify.services.config.rateLimits.perAdminToken })
@@ -170,6 +174,44 @@ export default async function adminRoutes(fastify: FastifyInstance): Promise<voi
       const view = await directory.refreshKeys(request.params.id)
       if (!view) throw new AppError('not_found', `partner ${request.params.id} has no loadable key configuration`)
       return view
+    },
+  )
+
+  app.get(
+    '/admin/partners/:id/refusals',
+    {
+      schema: {
+        summary: "A partner's recent refused /me tokens, newest first",
+        tags,
+        security,
+        params: PartnerParamsSchema,
+        querystring: RefusalsQuerySchema,
+        response: { 200: listOf(RefusalSchema), ...problems(400, 401, 404) },
+      },
+    },
+    async (request) => {
+      const partner = await partnerOr404(request.params.id)
+      return { items: await store.refusals.list(partner.id, request.query.limit ?? DEFAULT_REFUSALS_LIMIT) }
+    },
+  )
+
+  app.post(
+    '/admin/partners/:id/users/:externalUserId/sessions/revoke',
+    {
+      schema: {
+        summary: "Revoke a partner's user's sessions: tokens issued before now are refused token_revoked",
+        tags,
+        security,
+        params: PartnerUserParamsSchema,
+        body: RevokeSessionsBodySchema,
+        response: { 200: UserSchema, ...problems(400, 401, 404, 415) },
+      },
+      serializerCompiler: fastSerializerCompiler(['200'], userJson),
+    },
+    async (request) => {
+      const outcome = await revokeSessions(store, request.params.id, request.params.externalUserId, request.actor)
+      if (outcome.ok) return outcome.user
+      throw new AppError('not_found', outcome.reason === 'partner_not_found' ? `no partner ${request.params.id}` : 'no user with this externalUserId')
     },
   )
 

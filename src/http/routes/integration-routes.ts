@@ -1,18 +1,27 @@
-// Partner API (API key): user upserts, reads and deletes, token checks, and the partner's own JWKS refresh.
+// Partner API (API key): user upserts, reads, deletes and session revocation, token checks, the partner's own keys and refusals feed.
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { AppError } from '../../errors.js'
-import { checkPartnerToken } from '../../tokens/verify-partner-token.js'
+import { checkTokenAndUser } from '../../users/check-token.js'
+import { revokeSessions } from '../../users/revoke-sessions.js'
 import { wellFormedString } from '../../users/well-formed-string.js'
 import partnerAuth from '../plugins/partner-auth.js'
 import rateLimits from '../plugins/rate-limits.js'
-import { problems } from '../schemas/common.js'
+import { listOf, problems } from '../schemas/common.js'
 import { KeyViewSchema } from '../schemas/partner-schemas.js'
+import { DEFAULT_REFUSALS_LIMIT, RefusalSchema, RefusalsQuerySchema } from '../schemas/refusal-schemas.js'
 import { fastSerializerCompiler, userJson } from '../schemas/user-json.js'
-import { ExternalUserParamsSchema, UserSchema, UserUpsertSchema } from '../schemas/user-schemas.js'
+import { ExternalUserParamsSchema, RevokeSessionsBodySchema, UserSchema, UserUpsertSchema } from '../schemas/user-schemas.js'
 
 const TokenCheckBodySchema = z.strictObject({ token: wellFormedString() }).meta({ id: 'TokenCheckRequest' })
+const nullableText = z.string().nullable()
+const TokenUserPreviewSchema = z.object({
+  externalUserId: z.string(),
+  exists: z.boolean(),
+  profile: z.object({ email: nullableText, displayName: nullableText, phone: nullableText, countryCode: nullableText, locale: nullableText }),
+  droppedClaims: z.array(z.object({ claim: z.string(), reason: z.string() })),
+})
 const TokenReportSchema = z
   .object({
     valid: z.boolean(),
@@ -21,6 +30,7 @@ const TokenReportSchema = z
     header: z.record(z.string(), z.unknown()).nullable(),
     claims: z.record(z.string(), z.unknown()).nullable(),
     checks: z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string() })),
+    user: TokenUserPreviewSchema.nullable().describe('What the token would provision or update; null until the user id claim passed'),
   })
   .meta({
     id: 'TokenReport',
@@ -31,6 +41,12 @@ const TokenReportSchema = z
       header: { alg: 'RS256', kid: 'k1' },
       claims: { iss: 'https://auth.acme.example', sub: 'user-42' },
       checks: [{ name: 'expiry', ok: false, detail: 'expired 42 s ago (skew 60 s)' }],
+      user: {
+        externalUserId: 'user-42',
+        exists: false,
+        profile: { email: 'ada@example.com', displayName: null, phone: null, countryCode: null, locale: null },
+        droppedClaims: [{ claim: 'locale', reason: 'not a BCP 47 language tag' }],
+      },
     },
   })
 
@@ -105,17 +121,70 @@ export default async function integrationRoutes(fastify: FastifyInstance): Promi
   )
 
   app.post(
+    '/integrations/users/:externalUserId/sessions/revoke',
+    {
+      schema: {
+        summary: "Revoke a user's sessions: tokens issued before now are refused token_revoked",
+        tags: ['partner'],
+        security,
+        params: ExternalUserParamsSchema,
+        body: RevokeSessionsBodySchema,
+        response: { 200: UserSchema, ...problems(400, 401, 404, 415) },
+      },
+      serializerCompiler: fastSerializerCompiler(['200'], userJson),
+    },
+    async (request) => {
+      const outcome = await revokeSessions(store, request.partner.id, request.params.externalUserId, request.credentialId)
+      if (outcome.ok) return outcome.user
+      // The partner, and its API keys with it, was deleted after this request's key was checked.
+      if (outcome.reason === 'partner_not_found') throw new AppError('unauthorized', 'API key is not valid or has been revoked')
+      throw new AppError('not_found', 'no user with this externalUserId')
+    },
+  )
+
+  app.post(
     '/integrations/token-checks',
     {
       schema: {
-        summary: 'Run the whole verification on one of your tokens, check by check, without provisioning',
+        summary: 'Run the whole verification on one of your tokens, check by check, without provisioning or updating anyone',
         tags: ['partner'],
         security,
         body: TokenCheckBodySchema,
         response: { 200: TokenReportSchema, ...problems(400, 401, 413) },
       },
     },
-    async (request) => checkPartnerToken(request.body.token, request.partner.id, verifyOptions),
+    async (request) => checkTokenAndUser(request.body.token, request.partner.id, { ...verifyOptions, users: store.users }),
+  )
+
+  app.get(
+    '/integrations/keys',
+    {
+      schema: {
+        summary: "The verifier's view of your keys (as the admin key view)",
+        tags: ['partner'],
+        security,
+        response: { 200: KeyViewSchema, ...problems(401, 404) },
+      },
+    },
+    async (request) => {
+      const view = directory.keyView(request.partner.id)
+      if (!view) throw new AppError('not_found', `partner ${request.partner.id} has no loadable key configuration`)
+      return view
+    },
+  )
+
+  app.get(
+    '/integrations/refusals',
+    {
+      schema: {
+        summary: 'Your recent refused /me tokens, newest first (sampled; the first of each code in a minute is always kept)',
+        tags: ['partner'],
+        security,
+        querystring: RefusalsQuerySchema,
+        response: { 200: listOf(RefusalSchema), ...problems(400, 401) },
+      },
+    },
+    async (request) => ({ items: await store.refusals.list(request.partner.id, request.query.limit ?? DEFAULT_REFUSALS_LIMIT) }),
   )
 
   app.post(

@@ -1,19 +1,17 @@
-// Webview API: GET /me, provisioning the token's user just in time.
+// Webview API: GET /me, provisioning the token's user just in time or updating its profile as the partner chose.
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
-import type { z } from 'zod'
 import { AppError } from '../../errors.js'
-import { provisionJitUser } from '../../users/provision-jit-user.js'
+import type { UserRecord } from '../../storage/types.js'
+import { settleTokenUser } from '../../users/token-user.js'
 import meGuard from '../plugins/me-guard.js'
 import rateLimits from '../plugins/rate-limits.js'
 import { problems } from '../schemas/common.js'
 import { fastSerializerCompiler, userJson } from '../schemas/user-json.js'
 import { MeSchema } from '../schemas/user-schemas.js'
 
-type Me = z.infer<typeof MeSchema>
-
-/** The 200 body of /me, the hottest response (see userJson). */
-function serializeMe(me: Me): string {
+/** The 200 body of /me, the hottest response (see userJson, which writes only the user object's fields). */
+function serializeMe(me: { user: UserRecord; partner: { id: string; name: string } }): string {
   return `{"user":${userJson(me.user)},"partner":${JSON.stringify({ id: me.partner.id, name: me.partner.name })}}`
 }
 
@@ -36,17 +34,18 @@ export default async function meRoutes(fastify: FastifyInstance): Promise<void> 
       serializerCompiler: fastSerializerCompiler(['200'], serializeMe),
     },
     async (request) => {
-      const { partner, sub, claims } = request.token
-      const outcome = await provisionJitUser(store.users, partner.record.id, sub, claims)
+      const { token, tokenUser } = request
+      const partner = token.partner.record
+      const outcome = await settleTokenUser(store.users, token, tokenUser)
       // Deleted (through another instance, or just now) after this instance verified against the old record:
       // answered by the new record, in which no partner has this issuer.
-      if (!outcome.ok) throw new AppError('unknown_issuer', `partner ${partner.record.id} no longer exists`)
-      if (outcome.created) {
-        metrics.jitProvisions.inc()
-        for (const claim of outcome.dropped) metrics.jitDroppedClaims.inc({ claim })
-        if (outcome.dropped.length) request.log.info({ partnerId: partner.record.id, dropped: outcome.dropped }, 'dropped malformed JIT claims')
-      }
-      return { user: outcome.user, partner: { id: partner.record.id, name: partner.record.name } }
+      if (!outcome.ok) throw new AppError('unknown_issuer', `partner ${partner.id} no longer exists`)
+      if (outcome.created) metrics.jitProvisions.inc()
+      if (outcome.updated) metrics.profileUpdates.inc()
+      for (const { claim } of outcome.dropped) metrics.jitDroppedClaims.inc({ claim })
+      // Claim names only: the values may be profile data.
+      if (outcome.dropped.length) request.log.info({ partnerId: partner.id, dropped: outcome.dropped.map((d) => d.claim) }, 'dropped malformed profile claims')
+      return { user: outcome.user, partner: { id: partner.id, name: partner.name } }
     },
   )
 }

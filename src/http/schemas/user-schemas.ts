@@ -1,6 +1,7 @@
 // Request and response schemas of users (partner API and /me).
 import { z } from 'zod'
 import { CountryCodeSchema, DisplayNameSchema, EmailSchema, ExternalUserIdSchema, LocaleSchema, PhoneSchema } from '../../users/profile-rules.js'
+import { wellFormedString } from '../../users/well-formed-string.js'
 
 export const UserSchema = z
   .object({
@@ -13,6 +14,7 @@ export const UserSchema = z
     countryCode: z.string().nullable(),
     locale: z.string().nullable(),
     provisionedBy: z.enum(['api', 'jit']),
+    tokensValidAfter: z.string().nullable().describe("Tokens issued before this instant are refused token_revoked; set by revoking the user's sessions"),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -28,6 +30,7 @@ export const UserSchema = z
       countryCode: 'GB',
       locale: 'en-GB',
       provisionedBy: 'api',
+      tokensValidAfter: null,
       createdAt: '2026-01-01T00:00:00.000Z',
       updatedAt: '2026-01-01T00:00:00.000Z',
     },
@@ -49,3 +52,12 @@ export const ExternalUserParamsSchema = z.object({ externalUserId: ExternalUserI
 export const MeSchema = z
   .object({ user: UserSchema, partner: z.object({ id: z.string(), name: z.string() }) })
   .meta({ id: 'Me' })
+
+/**
+ * Session revocation takes no body (Fastify hands the validator null), or an empty object: any field is
+ * refused, so no option can be misread. A JSON `null` body reads as no body.
+ */
+export const RevokeSessionsBodySchema = z.strictObject({}).nullish().meta({ id: 'RevokeSessions' })
+
+/** A partner's user in an admin path: any well-formed partner id (an unknown one is a 404) and an external user id. */
+export const PartnerUserParamsSchema = z.object({ id: wellFormedString(), externalUserId: ExternalUserIdSchema })
