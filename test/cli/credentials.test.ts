@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config.js'
 import { openStore } from '../../src/storage/index.js'
 import { tempDbPath } from '../helpers/build-app.js'
 import { makeKey } from '../helpers/keys.js'
+import { partnerFields } from '../helpers/partner-fields.js'
 import { gatehouse, json } from './fixtures/run-gatehouse.js'
 
 /** The app the server would run on `dbPath` (no ADMIN_TOKEN: only stored admin tokens are accepted). */
@@ -25,20 +26,15 @@ t.test('api-keys create prints a key that the partner API accepts; revoke stops 
   const { app, store } = await appOn(tt, dbPath)
   await store.partners.create(
     'acme',
-    {
+    partnerFields({
       name: 'Acme',
       jwtIssuer: 'https://acme.example',
       jwksUrl: null,
-      openidConfigurationUrl: null,
       jwtPublicKey: makeKey('cli-keys').spkiPem,
       jwtAudience: null,
       maxTokenLifetimeSeconds: 3600,
-      requireIssuedAt: true,
-      claimMapping: null,
-      requiredClaims: null,
-      profileUpdate: 'never',
       status: 'active',
-    },
+    }),
     'test',
   )
 

@@ -4,6 +4,7 @@ import t, { type Test } from 'tap'
 import { admin, build } from '../helpers/build-app.js'
 import { startJwksServer } from '../helpers/jwks-server.js'
 import { makeKey } from '../helpers/keys.js'
+import { partnerFields } from '../helpers/partner-fields.js'
 import { mint } from '../helpers/mint.js'
 import { createPartner } from '../helpers/partners.js'
 import { waitFor } from '../helpers/wait-for.js'
@@ -23,20 +24,7 @@ async function partnerWithJwks(tt: T, env?: Record<string, string>) {
 async function coldPartner(s: Awaited<ReturnType<typeof partnerWithJwks>>, id: string, jwksUrl: string) {
   await s.store.partners.create(
     id,
-    {
-      name: id,
-      jwtIssuer: `https://${id}.example`,
-      jwksUrl,
-      openidConfigurationUrl: null,
-      jwtPublicKey: null,
-      jwtAudience: null,
-      maxTokenLifetimeSeconds: 3600,
-      requireIssuedAt: true,
-      claimMapping: null,
-      requiredClaims: null,
-      profileUpdate: 'never',
-      status: 'active',
-    },
+    partnerFields({ name: id, jwtIssuer: `https://${id}.example`, jwksUrl, jwtPublicKey: null, jwtAudience: null, maxTokenLifetimeSeconds: 3600, status: 'active' }),
     'test',
   )
   await s.app.services.directory.sync()
