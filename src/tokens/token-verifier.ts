@@ -1,10 +1,15 @@
-// The /me verifier: the ordered checks behind a byte-bounded cache of recent results (a webview reuses one token), stamping each accepting key's lastVerifiedAt.
+// The /me verifier: the ordered checks behind a byte-bounded cache of recent results (a webview reuses one token), and the lastVerifiedAt stamp of an accepted token's key.
 import { hash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import { type VerifiedToken, type VerifyOptions, verifyPartnerToken } from './verify-partner-token.js'
 
 export interface TokenVerifier {
   verify(token: string): Promise<VerifiedToken>
+  /**
+   * Stamps the key that verified `token` with now as its lastVerifiedAt. Called by the /me guard once the
+   * token is accepted, i.e. after revocation (row 16), which needs the user and so runs outside the verifier.
+   */
+  recordAcceptance(token: VerifiedToken): void
   /** The result cache's occupancy, as it counts it (zeros when the cache is off). */
   cacheStats(): VerifierCacheStats
 }
@@ -48,12 +53,11 @@ function entryBytes(id: string, { verified }: CachedResult): number {
 
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   /** A /me acceptance, cached or not: one field write, so the hot path allocates nothing for it. */
-  const accepted = (verified: VerifiedToken): VerifiedToken => {
+  const recordAcceptance = (verified: VerifiedToken): void => {
     verified.keyUsage.lastVerifiedAt = options.now()
-    return verified
   }
   if (options.cacheMaxBytes === 0) {
-    return { verify: async (token) => accepted(await verifyPartnerToken(token, options)), cacheStats: () => ({ entries: 0, bytes: 0, maxBytes: 0 }) }
+    return { verify: (token) => verifyPartnerToken(token, options), recordAcceptance, cacheStats: () => ({ entries: 0, bytes: 0, maxBytes: 0 }) }
   }
   const cache = new LRUCache<string, CachedResult>({ maxSize: options.cacheMaxBytes, sizeCalculation: (value, key) => entryBytes(key, value) })
   // Keyed by digest so the cache holds no bearer tokens, and a key costs the same whatever the token's size.
@@ -74,15 +78,16 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       if (hit) {
         if (stillValid(hit)) {
           options.onCacheLookup?.(true)
-          return accepted(hit.verified)
+          return hit.verified
         }
         cache.delete(id)
       }
       options.onCacheLookup?.(false)
       const verified = await verifyPartnerToken(token, options)
       cache.set(id, { verified, expiresAt: (verified.exp + options.skewSeconds) * 1000 })
-      return accepted(verified)
+      return verified
     },
+    recordAcceptance,
     cacheStats: () => ({ entries: cache.size, bytes: cache.calculatedSize, maxBytes: options.cacheMaxBytes }),
   }
 }

@@ -31,7 +31,7 @@ async function setup(tt: Test) {
     built.app.inject({ method: 'POST', url: '/integrations/token-checks', headers: { authorization: `Bearer ${apiKey}` }, payload: { token: tok } })
   const adminKeys = async () => (await built.app.inject({ method: 'GET', url: '/admin/partners/kit/keys', headers: admin })).json()
   const partnerKeys = async () => (await built.app.inject({ method: 'GET', url: '/integrations/keys', headers: { authorization: `Bearer ${apiKey}` } })).json()
-  return { ...built, keys, token, me, check, adminKeys, partnerKeys }
+  return { ...built, keys, apiKey, token, me, check, adminKeys, partnerKeys }
 }
 
 t.test('an embedded-kit token without sub or iat provisions the user its mapped claim names', async (tt) => {
@@ -73,6 +73,16 @@ t.test('the key views show lastVerifiedAt: set by /me and its cached hits, untou
   s.clock.now += 7_000
   await s.check(token)
   tt.match(await s.adminKeys(), { keys: [{}, { kid: 'kit-b', lastVerifiedAt: later }] }, 'still untouched by token checks')
+
+  const revoked = await s.app.inject({
+    method: 'POST',
+    url: '/integrations/users/user-42/sessions/revoke',
+    headers: { authorization: `Bearer ${s.apiKey}` },
+  })
+  tt.equal(revoked.statusCode, 200, revoked.body)
+  s.clock.now += 7_000
+  tt.match((await s.me(token)).json(), { code: 'token_revoked' }, 'verified (a cached hit), then refused by row 16')
+  tt.match(await s.adminKeys(), { keys: [{}, { kid: 'kit-b', lastVerifiedAt: later }] }, 'a refused token is no acceptance')
 })
 
 t.test('a token without kid is verified by whichever of the two keys signed it; the token check names it', async (tt) => {

@@ -81,11 +81,11 @@ t.test('lastVerifiedAt: set on the key that verified a /me token, refreshed by a
   tt.same(s.lastVerified(), [null, null], 'a token check is not an acceptance')
 
   const first = s.core.clock.now
-  await verifier.verify(token)
+  verifier.recordAcceptance(await verifier.verify(token))
   tt.same(s.lastVerified(), [null, new Date(first).toISOString()], 'only the key that verified is stamped')
 
   s.core.clock.now += 5_000
-  await verifier.verify(token)
+  verifier.recordAcceptance(await verifier.verify(token))
   tt.equal(verifier.cacheStats().entries, 1)
   tt.same(s.lastVerified(), [null, new Date(first + 5_000).toISOString()], 'a cached result is an acceptance too')
 
@@ -98,12 +98,12 @@ t.test('lastVerifiedAt survives a refetch that keeps the key, and a cached hit a
   const s = await setup(tt, [keys[0]!.publicJwk])
   const verifier = s.core.verifier()
   const token = await mint(keys[0]!, { iss: ISSUER, sub: 'u1' }, { now: s.core.nowSec() })
-  await verifier.verify(token)
+  verifier.recordAcceptance(await verifier.verify(token))
   s.server.setKeys([keys[0]!.publicJwk, keys[1]!.publicJwk])
   await s.core.directory.refreshKeys('acme')
   tt.equal(s.lastVerified()[0], new Date(s.core.clock.now).toISOString(), 'kept across the refetch')
   s.core.clock.now += 1_000
-  await verifier.verify(token)
+  verifier.recordAcceptance(await verifier.verify(token))
   tt.same(s.lastVerified(), [new Date(s.core.clock.now).toISOString(), null], 'the cached hit stamps the key the view lists')
 })
 
@@ -116,7 +116,7 @@ t.test('a static key has a lastVerifiedAt too, kept across an edit that leaves t
   const token = await mint(key, { iss: ISSUER, sub: 'u1' }, { now: core.nowSec() })
   await checkPartnerToken(token, 'acme', core.options)
   tt.equal(core.directory.keyView('acme')!.keys[0]!.lastVerifiedAt, null, 'token checks do not count')
-  await verifier.verify(token)
+  verifier.recordAcceptance(await verifier.verify(token))
   const at = new Date(core.clock.now).toISOString()
   tt.equal(core.directory.keyView('acme')!.keys[0]!.lastVerifiedAt, at)
   await core.setRecords([{ ...record, name: 'Renamed', version: 2 }])

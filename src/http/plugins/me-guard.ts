@@ -43,6 +43,7 @@ async function meGuard(app: FastifyInstance): Promise<void> {
         revoked.partnerId = token.partner.record.id
         throw revoked
       }
+      verifier.recordAcceptance(token)
       request.token = token
       request.tokenUser = read.user
     } catch (err) {
