@@ -59,20 +59,25 @@ const requiredClaims = requiredClaimsOf(requiredValue).describe(`Claim name → 
 const claimMappingPatch = claimMappingOf(claimName.nullable()).describe('Merged key by key into the stored mapping; a key set to null removes it')
 const requiredClaimsPatch = requiredClaimsOf(requiredValue.nullable()).describe('Merged key by key into the stored claims; a key set to null removes it')
 
-export const PartnerCreateSchema = z.strictObject({
-  id,
-  name,
-  jwtIssuer,
+/** The optional fields, alike in a create document and a merge-patch. */
+const optionalFields = {
   jwksUrl: jwksUrl.nullable().optional(),
   openidConfigurationUrl: openidConfigurationUrl.nullable().optional(),
   jwtPublicKey: jwtPublicKey.nullable().optional(),
   jwtAudience: jwtAudience.nullable().optional(),
   maxTokenLifetimeSeconds: maxTokenLifetimeSeconds.optional(),
   requireIssuedAt: requireIssuedAt.optional(),
-  claimMapping: claimMapping.nullable().optional(),
-  requiredClaims: requiredClaims.nullable().optional(),
   profileUpdate: ProfileUpdateSchema.optional(),
   status: PartnerStatusSchema.optional(),
+}
+
+export const PartnerCreateSchema = z.strictObject({
+  id,
+  name,
+  jwtIssuer,
+  ...optionalFields,
+  claimMapping: claimMapping.nullable().optional(),
+  requiredClaims: requiredClaims.nullable().optional(),
 })
 export type PartnerCreate = z.infer<typeof PartnerCreateSchema>
 
@@ -81,15 +86,8 @@ export type PartnerCreate = z.infer<typeof PartnerCreateSchema>
 export const PartnerPatchSchema = z.strictObject({
   name: name.optional(),
   jwtIssuer: jwtIssuer.optional(),
-  jwksUrl: jwksUrl.nullable().optional(),
-  openidConfigurationUrl: openidConfigurationUrl.nullable().optional(),
-  jwtPublicKey: jwtPublicKey.nullable().optional(),
-  jwtAudience: jwtAudience.nullable().optional(),
-  maxTokenLifetimeSeconds: maxTokenLifetimeSeconds.optional(),
-  requireIssuedAt: requireIssuedAt.optional(),
+  ...optionalFields,
   claimMapping: claimMappingPatch.nullable().optional(),
   requiredClaims: requiredClaimsPatch.nullable().optional(),
-  profileUpdate: ProfileUpdateSchema.optional(),
-  status: PartnerStatusSchema.optional(),
 })
 export type PartnerPatch = z.infer<typeof PartnerPatchSchema>

@@ -21,7 +21,7 @@ import {
   PartnerPatchBodySchema,
   PartnerSchema,
 } from '../schemas/partner-schemas.js'
-import { DEFAULT_REFUSALS_LIMIT, RefusalSchema, RefusalsQuerySchema } from '../schemas/refusal-schemas.js'
+import { RefusalSchema, RefusalsQuerySchema } from '../schemas/refusal-schemas.js'
 import { fastSerializerCompiler, userJson } from '../schemas/user-json.js'
 import { PartnerUserParamsSchema, RevokeSessionsBodySchema, UserSchema } from '../schemas/user-schemas.js'
 
@@ -191,7 +191,7 @@ export default async function adminRoutes(fastify: FastifyInstance): Promise<voi
     },
     async (request) => {
       const partner = await partnerOr404(request.params.id)
-      return { items: await store.refusals.list(partner.id, request.query.limit ?? DEFAULT_REFUSALS_LIMIT) }
+      return { items: await store.refusals.list(partner.id, request.query.limit) }
     },
   )
 

@@ -10,7 +10,7 @@ import partnerAuth from '../plugins/partner-auth.js'
 import rateLimits from '../plugins/rate-limits.js'
 import { listOf, problems } from '../schemas/common.js'
 import { KeyViewSchema } from '../schemas/partner-schemas.js'
-import { DEFAULT_REFUSALS_LIMIT, RefusalSchema, RefusalsQuerySchema } from '../schemas/refusal-schemas.js'
+import { RefusalSchema, RefusalsQuerySchema } from '../schemas/refusal-schemas.js'
 import { fastSerializerCompiler, userJson } from '../schemas/user-json.js'
 import { ExternalUserParamsSchema, RevokeSessionsBodySchema, UserSchema, UserUpsertSchema } from '../schemas/user-schemas.js'
 
@@ -184,7 +184,7 @@ export default async function integrationRoutes(fastify: FastifyInstance): Promi
         response: { 200: listOf(RefusalSchema), ...problems(400, 401) },
       },
     },
-    async (request) => ({ items: await store.refusals.list(request.partner.id, request.query.limit ?? DEFAULT_REFUSALS_LIMIT) }),
+    async (request) => ({ items: await store.refusals.list(request.partner.id, request.query.limit) }),
   )
 
   app.post(

@@ -17,13 +17,11 @@ export const RefusalSchema = z
     example: { at: '2026-01-01T00:00:00.000Z', code: 'token_expired', detail: 'expired 42 s ago (skew 60 s)', kid: 'k1', sub: 'user-42', iat: 1767225000, exp: 1767225558, aud: 'gatehouse' },
   })
 
-export const DEFAULT_REFUSALS_LIMIT = 50
-
 export const RefusalsQuerySchema = z.strictObject({
   limit: z
     .string()
     .regex(/^\d+$/, 'must be a whole number')
     .transform(Number)
     .pipe(z.number().int().min(1).max(200))
-    .optional(),
+    .default(50),
 })
