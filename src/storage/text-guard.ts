@@ -53,5 +53,6 @@ export function refuseUnstorableText(store: Store): Store {
     users: guarded(store.users),
     audit: guarded(store.audit),
     refusals: guarded(store.refusals),
+    consoleSecrets: guarded(store.consoleSecrets),
   }
 }

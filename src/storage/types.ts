@@ -179,6 +179,19 @@ export interface AuditStore {
   list(query: { partnerId?: string; limit: number; before?: number }): Promise<AuditEntry[]>
 }
 
+/** The admin console's session signing secret, shared by every instance through the database. */
+export interface ConsoleSecretStore {
+  /**
+   * The stored secret; when none is stored yet, `candidate` is inserted first (insert if absent, then read),
+   * so instances starting together all end up with the same one.
+   */
+  ensure(candidate: string): Promise<string>
+  /** The stored secret, or null before the first `ensure`. */
+  get(): Promise<string | null>
+  /** Replaces the secret: every console session signed with the old one stops working. */
+  replace(secret: string): Promise<void>
+}
+
 export interface StoreOptions {
   /** The clock stamping every write, in epoch milliseconds (default `Date.now`); tests pass one they control. */
   now?: () => number
@@ -196,6 +209,7 @@ export interface Store {
   readonly users: UserStore
   readonly audit: AuditStore
   readonly refusals: RefusalStore
+  readonly consoleSecrets: ConsoleSecretStore
   /** Resolves when the database answers and every migration is applied; rejects otherwise. */
   checkReady(): Promise<void>
   /**

@@ -152,6 +152,27 @@ async function migrateUnderLock(pool: pg.Pool): Promise<string> {
   }
 }
 
+const CONSOLE_SECRET = 'session'
+
+/** Insert if absent, then read: instances starting together all read the one row the first insert wrote. */
+function createPostgresConsoleSecrets(db: Db, now: () => number): Store['consoleSecrets'] {
+  const { consoleSecrets: c } = schema
+  const read = async () => (await db.select({ secret: c.secret }).from(c).where(eq(c.name, CONSOLE_SECRET)))[0]?.secret ?? null
+  return {
+    async ensure(candidate) {
+      await db.insert(c).values({ name: CONSOLE_SECRET, secret: candidate, createdAt: now() }).onConflictDoNothing()
+      return (await read())!
+    },
+    get: read,
+    async replace(secret) {
+      await db
+        .insert(c)
+        .values({ name: CONSOLE_SECRET, secret, createdAt: now() })
+        .onConflictDoUpdate({ target: c.name, set: { secret, createdAt: now() } })
+    },
+  }
+}
+
 /** Connects to PostgreSQL, applies migrations under an advisory lock, and returns the store. */
 export async function createPostgresStore(url: string, { now = Date.now }: StoreOptions = {}): Promise<Store> {
   const pool = new pg.Pool({ connectionString: url, max: POOL_SIZE, connectionTimeoutMillis: 10_000, keepAlive: true, application_name: 'gatehouse' })
@@ -172,6 +193,7 @@ export async function createPostgresStore(url: string, { now = Date.now }: Store
     kind: 'postgres',
     ...createRecordStores(createPostgresRepository(db), now),
     users: createPostgresUserStore(db, now),
+    consoleSecrets: createPostgresConsoleSecrets(db, now),
     async checkReady() {
       const { rows } = await pool.query<{ n: number }>(
         `select count(*)::int as n from ${pg.escapeIdentifier(migrationsSchema)}.${pg.escapeIdentifier(MIGRATIONS_TABLE)}`,

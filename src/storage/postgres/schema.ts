@@ -112,3 +112,11 @@ export const revisions = pgTable('revisions', {
   name: text('name').primaryKey(),
   value: bigint('value', { mode: 'number' }).notNull(),
 })
+
+// The admin console's session signing secret, one row shared by every instance (created at first start,
+// replaced by rotation, which ends every console session).
+export const consoleSecrets = pgTable('console_secrets', {
+  name: text('name').primaryKey(),
+  secret: text('secret').notNull(),
+  createdAt: epochMs('created_at').notNull(),
+})

@@ -108,3 +108,11 @@ export const revisions = sqliteTable('revisions', {
   name: text('name').primaryKey(),
   value: integer('value').notNull(),
 })
+
+// The admin console's session signing secret, one row shared by every instance (created at first start,
+// replaced by rotation, which ends every console session).
+export const consoleSecrets = sqliteTable('console_secrets', {
+  name: text('name').primaryKey(),
+  secret: text('secret').notNull(),
+  createdAt: integer('created_at').notNull(),
+})

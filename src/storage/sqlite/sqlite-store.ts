@@ -113,6 +113,26 @@ function createSqliteRepository(db: Db, onPartnerDeleted: () => void): RecordRep
   }
 }
 
+const CONSOLE_SECRET = 'session'
+
+function createSqliteConsoleSecrets(db: Db, now: () => number): Store['consoleSecrets'] {
+  const { consoleSecrets: c } = schema
+  const read = () => db.select({ secret: c.secret }).from(c).where(eq(c.name, CONSOLE_SECRET)).get()?.secret ?? null
+  return {
+    async ensure(candidate) {
+      db.insert(c).values({ name: CONSOLE_SECRET, secret: candidate, createdAt: now() }).onConflictDoNothing().run()
+      return read()!
+    },
+    get: async () => read(),
+    async replace(secret) {
+      db.insert(c)
+        .values({ name: CONSOLE_SECRET, secret, createdAt: now() })
+        .onConflictDoUpdate({ target: c.name, set: { secret, createdAt: now() } })
+        .run()
+    },
+  }
+}
+
 /** Opens (creating if needed) the SQLite file, applies migrations, and returns the store. */
 export function createSqliteStore(path: string, { now = Date.now }: StoreOptions = {}): Store {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
@@ -130,6 +150,7 @@ export function createSqliteStore(path: string, { now = Date.now }: StoreOptions
     kind: 'sqlite',
     ...createRecordStores(createSqliteRepository(db, () => users.forgetAll()), now),
     users,
+    consoleSecrets: createSqliteConsoleSecrets(db, now),
     async checkReady() {
       sqlite.prepare('select 1').get()
       const applied = sqlite.prepare('select count(*) as n from __drizzle_migrations').get() as { n: number }
