@@ -3,8 +3,15 @@ import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { issueApiKey } from '../../credentials/issue-api-key.js'
-import { AppError } from '../../errors.js'
-import { revokeSessions } from '../../users/revoke-sessions.js'
+import {
+  listAudit,
+  listPartnerApiKeys,
+  partnerKeyView,
+  readPartner,
+  refreshPartnerKeys,
+  revokePartnerApiKey,
+  revokeUserSessions,
+} from '../../partners/partner-admin.js'
 import { etag, expectedVersion } from '../if-match.js'
 import adminAuth from '../plugins/admin-auth.js'
 import rateLimits from '../plugins/rate-limits.js'
@@ -33,12 +40,6 @@ export default async function adminRoutes(fastify: FastifyInstance): Promise<voi
   const security = [{ adminToken: [] }]
   const tags = ['admin']
 
-  async function partnerOr404(id: string) {
-    const partner = await store.partners.get(id)
-    if (!partner) throw new AppError('not_found', `no partner ${id}`)
-    return partner
-  }
-
   app.get(
     '/admin/partners',
     { schema: { summary: 'List partners', tags, security, response: { 200: listOf(PartnerSchema), ...problems(401) } } },
@@ -66,7 +67,7 @@ export default async function adminRoutes(fastify: FastifyInstance): Promise<voi
     '/admin/partners/:id',
     { schema: { summary: 'Read a partner', tags, security, params: PartnerParamsSchema, response: { 200: PartnerSchema, ...problems(400, 401, 404) } } },
     async (request, reply) => {
-      const partner = await partnerOr404(request.params.id)
+      const partner = await readPartner(store, request.params.id)
       return reply.header('etag', etag(partner.version)).send(partner)
     },
   )
@@ -130,10 +131,7 @@ export default async function adminRoutes(fastify: FastifyInstance): Promise<voi
     {
       schema: { summary: "List a partner's API keys (never the secrets)", tags, security, params: PartnerParamsSchema, response: { 200: listOf(ApiKeySchema), ...problems(400, 401, 404) } },
     },
-    async (request) => {
-      const partner = await partnerOr404(request.params.id)
-      return { items: await store.apiKeys.list(partner.id) }
-    },
+    async (request) => ({ items: await listPartnerApiKeys(store, request.params.id) }),
   )
 
   app.delete(
@@ -148,9 +146,7 @@ export default async function adminRoutes(fastify: FastifyInstance): Promise<voi
       },
     },
     async (request, reply) => {
-      if (!(await store.apiKeys.revoke(request.params.id, request.params.keyId, request.actor))) {
-        throw new AppError('not_found', 'no live API key with this id for this partner')
-      }
+      await revokePartnerApiKey(store, request.params.id, request.params.keyId, request.actor)
       return reply.code(204).send(null)
     },
   )
@@ -158,23 +154,13 @@ export default async function adminRoutes(fastify: FastifyInstance): Promise<voi
   app.get(
     '/admin/partners/:id/keys',
     { schema: { summary: "The verifier's view of a partner's keys", tags, security, params: PartnerParamsSchema, response: { 200: KeyViewSchema, ...problems(400, 401, 404) } } },
-    async (request) => {
-      await partnerOr404(request.params.id)
-      const view = directory.keyView(request.params.id)
-      if (!view) throw new AppError('not_found', `partner ${request.params.id} has no loadable key configuration`)
-      return view
-    },
+    async (request) => partnerKeyView(store, directory, request.params.id),
   )
 
   app.post(
     '/admin/partners/:id/keys/refresh',
     { schema: { summary: "Refetch a partner's JWKS now", tags, security, params: PartnerParamsSchema, response: { 200: KeyViewSchema, ...problems(400, 401, 404) } } },
-    async (request) => {
-      await partnerOr404(request.params.id)
-      const view = await directory.refreshKeys(request.params.id)
-      if (!view) throw new AppError('not_found', `partner ${request.params.id} has no loadable key configuration`)
-      return view
-    },
+    async (request) => refreshPartnerKeys(store, directory, request.params.id),
   )
 
   app.get(
@@ -190,7 +176,7 @@ export default async function adminRoutes(fastify: FastifyInstance): Promise<voi
       },
     },
     async (request) => {
-      const partner = await partnerOr404(request.params.id)
+      const partner = await readPartner(store, request.params.id)
       return { items: await store.refusals.list(partner.id, request.query.limit) }
     },
   )
@@ -208,11 +194,7 @@ export default async function adminRoutes(fastify: FastifyInstance): Promise<voi
       },
       serializerCompiler: fastSerializerCompiler(['200'], userJson),
     },
-    async (request) => {
-      const outcome = await revokeSessions(store, request.params.id, request.params.externalUserId, request.actor)
-      if (outcome.ok) return outcome.user
-      throw new AppError('not_found', outcome.reason === 'partner_not_found' ? `no partner ${request.params.id}` : 'no user with this externalUserId')
-    },
+    async (request) => revokeUserSessions(store, request.params.id, request.params.externalUserId, request.actor),
   )
 
   app.get(
@@ -226,9 +208,6 @@ export default async function adminRoutes(fastify: FastifyInstance): Promise<voi
         response: { 200: listOf(AuditEntrySchema), ...problems(400, 401) },
       },
     },
-    async (request) => {
-      const { partnerId, limit = 50, before } = request.query
-      return { items: await store.audit.list({ partnerId, limit, before }) }
-    },
+    async (request) => ({ items: await listAudit(store, request.query) }),
   )
 }
