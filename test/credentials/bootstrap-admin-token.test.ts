@@ -1,5 +1,5 @@
 // The first-start admin token is shown on a terminal only; otherwise it goes to a file only its owner can read.
-import { lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import t from 'tap'
@@ -43,7 +43,16 @@ t.test('off a terminal the token goes to a 0600 file, and only the path is logge
   tt.equal(statSync(join(file, '..')).mode & 0o777, 0o700, 'a directory it creates is the owner’s only')
   tt.equal(r.logged.length, 1)
   tt.same(r.logged[0]!.fields, { file })
+  tt.match(r.logged[0]!.message, /ADMIN_TOKEN/, 'the warning tells the operator why a token was created')
   tt.notOk(JSON.stringify(r.logged).includes(TOKEN), 'the log line does not carry the token')
+})
+
+t.test('writing the file leaves no descriptor open', { skip: process.platform === 'linux' ? false : 'counts /proc/self/fd, Linux only' }, async (tt) => {
+  const dir = tempDir(tt)
+  const open = () => readdirSync('/proc/self/fd').length
+  const before = open()
+  for (let i = 0; i < 5; i++) handOverBootstrapToken(TOKEN, { ...recorder(false), file: join(dir, 'admin-token') })
+  tt.equal(open(), before)
 })
 
 t.test('a stale file readable by others is replaced by an owner-only one', async (tt) => {

@@ -32,7 +32,7 @@ t.test('an API key is returned once and only its hash is stored, under the given
 
 t.test('an API key for a partner that does not exist is not_found, and nothing is stored', async (tt) => {
   const store = await storeWithPartner(tt)
-  await tt.rejects(issueApiKey(store, 'nobody', 'cli'), { code: 'not_found' })
+  await tt.rejects(issueApiKey(store, 'nobody', 'cli'), { code: 'not_found', message: 'no partner nobody' })
   tt.same(await store.apiKeys.list('nobody'), [])
 })
 
@@ -48,7 +48,17 @@ t.test('an admin token is returned once with its label and only its hash is stor
 t.test('an admin token label outside 1–200 characters is invalid_request, and nothing is stored', async (tt) => {
   const store = await storeWithPartner(tt)
   for (const label of ['', 'x'.repeat(201)]) {
-    await tt.rejects(issueAdminToken(store, label, 'cli'), { code: 'invalid_request', errors: [{ path: 'label', message: 'must be 1–200 characters' }] })
+    await tt.rejects(issueAdminToken(store, label, 'cli'), {
+      code: 'invalid_request',
+      message: 'label: must be 1–200 characters',
+      errors: [{ path: 'label', message: 'must be 1–200 characters' }],
+    })
   }
   tt.equal(await store.adminTokens.countActive(), 0)
+})
+
+t.test('admin token labels of exactly 1 and 200 characters are accepted', async (tt) => {
+  const store = await storeWithPartner(tt)
+  for (const label of ['x', 'x'.repeat(200)]) tt.equal((await issueAdminToken(store, label, 'cli')).label, label)
+  tt.equal(await store.adminTokens.countActive(), 2)
 })
