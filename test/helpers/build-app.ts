@@ -19,6 +19,7 @@ export interface Built {
   store: Store
   /** Fake clock in ms; tests move it with `clock.now += …`. */
   clock: { now: number }
+  /** The DATABASE_URL the app runs on: a SQLite file path, or a PostgreSQL URL naming the test's schema. */
   dbPath: string
 }
 
@@ -34,10 +35,18 @@ export function tempDbPath(t: TestContext): string {
   return join(dir, 'gatehouse.db')
 }
 
+/** A fresh SQLite file (real migrations) per test. */
 export async function build(t: TestContext, options: BuildOptions = {}): Promise<Built> {
-  const dbPath = tempDbPath(t)
+  return buildOnDatabase(t, tempDbPath(t), options)
+}
+
+/**
+ * The app on `databaseUrl` (a SQLite path or a PostgreSQL URL), with the fake clock unless `realClock`; app and
+ * store closed when the test ends. Both stores' builders go through here, so `Built` means the same on each.
+ */
+export async function buildOnDatabase(t: TestContext, databaseUrl: string, options: BuildOptions = {}): Promise<Built> {
   const config = loadConfig({
-    DATABASE_URL: dbPath,
+    DATABASE_URL: databaseUrl,
     ADMIN_TOKEN,
     JWKS_ALLOW_PRIVATE_NETWORK: 'true',
     LOG_LEVEL: 'silent',
@@ -51,7 +60,7 @@ export async function build(t: TestContext, options: BuildOptions = {}): Promise
     await app.close()
     await store.close()
   })
-  return { app, store, clock, dbPath }
+  return { app, store, clock, dbPath: databaseUrl }
 }
 
 export const admin = { authorization: `Bearer ${ADMIN_TOKEN}` }

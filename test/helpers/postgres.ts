@@ -2,9 +2,7 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import type { Built, BuildOptions, TestContext } from './build-app.js'
-import { ADMIN_TOKEN } from './build-app.js'
-import { buildApp } from '../../src/app.js'
-import { loadConfig } from '../../src/config.js'
+import { buildOnDatabase } from './build-app.js'
 import { openStore } from '../../src/storage/index.js'
 import type { Store } from '../../src/storage/types.js'
 
@@ -67,14 +65,5 @@ export async function openPostgresStore(t: TestContext): Promise<{ store: Store;
 
 /** As build() in build-app.ts, on a fresh PostgreSQL schema instead of a SQLite file (`dbPath` is the URL). */
 export async function buildOnPostgres(t: TestContext, options: BuildOptions = {}): Promise<Built> {
-  const fresh = await freshSchema(t)
-  const config = loadConfig({ DATABASE_URL: fresh.url, ADMIN_TOKEN, JWKS_ALLOW_PRIVATE_NETWORK: 'true', LOG_LEVEL: 'silent', ...options.env })
-  const store = await openStore(config.database)
-  const clock = { now: Math.floor(Date.now() / 1000) * 1000 }
-  const app = await buildApp({ config, store, now: options.realClock ? Date.now : () => clock.now, logger: false })
-  t.teardown(async () => {
-    await app.close()
-    await store.close()
-  })
-  return { app, store, clock, dbPath: fresh.url }
+  return buildOnDatabase(t, (await freshSchema(t)).url, options)
 }

@@ -1,17 +1,15 @@
 // A later token of an existing user and the partner's profileUpdate (docs/reference.md, Users): never, fillEmpty,
 // overwrite; a token that changes nothing writes nothing; concurrent tokens never lose a field.
-import t, { type Test } from 'tap'
-import { build, type Built } from '../helpers/build-app.js'
+import t from 'tap'
+import { type Built } from '../helpers/build-app.js'
 import { makeKey } from '../helpers/keys.js'
 import { mint } from '../helpers/mint.js'
 import { createApiKey, createPartner } from '../helpers/partners.js'
-import { POSTGRES_SKIP_MESSAGE, POSTGRES_URL, buildOnPostgres, postgresOnly } from '../helpers/postgres.js'
+import { forEachStore } from '../helpers/stores.js'
 
 const key = makeKey('profile-updates')
 const ISS = 'https://acme.example'
 type Policy = 'never' | 'fillEmpty' | 'overwrite'
-
-if (!POSTGRES_URL) t.comment(POSTGRES_SKIP_MESSAGE)
 
 async function setup(built: Built, profileUpdate: Policy, claimMapping?: Record<string, string>) {
   await createPartner(built.app, { id: 'acme', jwtIssuer: ISS, jwtPublicKey: key.spkiPem, profileUpdate, ...(claimMapping ? { claimMapping } : {}) })
@@ -41,7 +39,7 @@ async function seed(s: Awaited<ReturnType<typeof setup>>) {
 
 const token = { sub: 'u1', email: 'claimed@example.com', displayName: 'Claimed', phone: '+1 555', locale: 'fr', countryCode: 'de' }
 
-t.test('never (the default): a later token changes nothing and writes nothing', async (tt) => {
+forEachStore(t, 'never (the default): a later token changes nothing and writes nothing', async (tt, build) => {
   const s = await setup(await build(tt), 'never')
   const stored = await seed(s)
   const res = await s.me(token)
@@ -50,7 +48,7 @@ t.test('never (the default): a later token changes nothing and writes nothing', 
   tt.equal(s.writes(), 0)
 })
 
-t.test('fillEmpty: only fields that are null, from valid claims; the user keeps provisionedBy', async (tt) => {
+forEachStore(t, 'fillEmpty: only fields that are null, from valid claims; the user keeps provisionedBy', async (tt, build) => {
   const s = await setup(await build(tt), 'fillEmpty')
   await seed(s)
   const res = await s.me({ ...token, phone: 'x'.repeat(40) })
@@ -61,7 +59,7 @@ t.test('fillEmpty: only fields that are null, from valid claims; the user keeps 
   tt.match(metrics, /gatehouse_profile_updates_total 1\n/)
 })
 
-t.test('overwrite: every field the token carries a valid claim for; absent claims leave fields alone', async (tt) => {
+forEachStore(t, 'overwrite: every field the token carries a valid claim for; absent claims leave fields alone', async (tt, build) => {
   const s = await setup(await build(tt), 'overwrite')
   await seed(s)
   const res = await s.me({ sub: 'u1', email: 'claimed@example.com', displayName: 'Claimed', locale: 'not a locale!' })
@@ -69,7 +67,7 @@ t.test('overwrite: every field the token carries a valid claim for; absent claim
   tt.equal(s.writes(), 1)
 })
 
-t.test('overwrite with claimMapping: a mapped field reads only its claim', async (tt) => {
+forEachStore(t, 'overwrite with claimMapping: a mapped field reads only its claim', async (tt, build) => {
   const s = await setup(await build(tt), 'overwrite', { email: 'identifier' })
   await seed(s)
   const res = await s.me({ sub: 'u1', email: 'standard@example.com', identifier: 'mapped@example.com' })
@@ -77,7 +75,7 @@ t.test('overwrite with claimMapping: a mapped field reads only its claim', async
 })
 
 for (const policy of ['fillEmpty', 'overwrite'] as const) {
-  t.test(`${policy}: a returning user whose token would change nothing costs no write (updatedAt unchanged)`, async (tt) => {
+  forEachStore(t, `${policy}: a returning user whose token would change nothing costs no write (updatedAt unchanged)`, async (tt, build) => {
     const s = await setup(await build(tt), policy)
     const first = (await s.me(token)).json().user
     tt.equal(s.writes(), 0, 'JIT provisioning is not a profile update')
@@ -92,18 +90,11 @@ for (const policy of ['fillEmpty', 'overwrite'] as const) {
   })
 }
 
-const backends = [
-  { name: 'sqlite', skip: false as const, build: (tt: Test) => build(tt) },
-  { name: 'postgres', ...postgresOnly(), build: (tt: Test) => buildOnPostgres(tt) },
-] as const
-
-for (const backend of backends) {
-  t.test(`${backend.name}: concurrent tokens of one user, each carrying one field, never lose a field nor make two users`, { skip: backend.skip }, async (tt) => {
-    const s = await setup(await backend.build(tt), 'fillEmpty')
-    const claims = [{ email: 'a@example.com' }, { displayName: 'Ada' }, { phone: '+44 20' }, { countryCode: 'gb' }, { locale: 'en-GB' }]
-    const results = await Promise.all(claims.flatMap((c) => [s.me({ sub: 'racer', ...c }), s.me({ sub: 'racer', ...c })]))
-    tt.same(new Set(results.map((r) => r.statusCode)), new Set([200]))
-    tt.equal(new Set(results.map((r) => r.json().user.id)).size, 1, 'one user')
-    tt.match(await s.store.users.get('acme', 'racer'), { email: 'a@example.com', displayName: 'Ada', phone: '+44 20', countryCode: 'GB', locale: 'en-GB' })
-  })
-}
+forEachStore(t, 'concurrent tokens of one user, each carrying one field, never lose a field nor make two users', async (tt, build) => {
+  const s = await setup(await build(tt), 'fillEmpty')
+  const claims = [{ email: 'a@example.com' }, { displayName: 'Ada' }, { phone: '+44 20' }, { countryCode: 'gb' }, { locale: 'en-GB' }]
+  const results = await Promise.all(claims.flatMap((c) => [s.me({ sub: 'racer', ...c }), s.me({ sub: 'racer', ...c })]))
+  tt.same(new Set(results.map((r) => r.statusCode)), new Set([200]))
+  tt.equal(new Set(results.map((r) => r.json().user.id)).size, 1, 'one user')
+  tt.match(await s.store.users.get('acme', 'racer'), { email: 'a@example.com', displayName: 'Ada', phone: '+44 20', countryCode: 'GB', locale: 'en-GB' })
+})

@@ -9,23 +9,15 @@ import { ADMIN_TOKEN, admin, build, type Built } from '../helpers/build-app.js'
 import { makeKey } from '../helpers/keys.js'
 import { mint } from '../helpers/mint.js'
 import { createApiKey, createPartner, type PartnerSetup } from '../helpers/partners.js'
-import { POSTGRES_SKIP_MESSAGE, POSTGRES_URL, buildOnPostgres, freshSchema, postgresOnly } from '../helpers/postgres.js'
+import { freshSchema, postgresOnly } from '../helpers/postgres.js'
 import { assertInvalid, assertProblem } from '../helpers/problem.js'
+import { forEachStore } from '../helpers/stores.js'
 
 const key = makeKey('revocation')
 const ISS = 'https://acme.example'
 
-const backends = [
-  { name: 'sqlite', skip: false as const, build: (tt: Test) => build(tt) },
-  { name: 'postgres', ...postgresOnly(), build: (tt: Test) => buildOnPostgres(tt) },
-] as const
-
-if (!POSTGRES_URL) t.comment(POSTGRES_SKIP_MESSAGE)
-
 function onEachStore(name: string, fn: (tt: Test, built: Built) => Promise<void>): void {
-  for (const backend of backends) {
-    t.test(`${backend.name}: ${name}`, { skip: backend.skip }, async (tt) => fn(tt, await backend.build(tt)))
-  }
+  forEachStore(t, name, async (tt, build) => fn(tt, await build(tt)))
 }
 
 async function setup(built: Built, partner: Partial<PartnerSetup> = {}) {

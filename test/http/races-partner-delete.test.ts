@@ -6,21 +6,14 @@ import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { openStore } from '../../src/storage/index.js'
 import type { Store } from '../../src/storage/types.js'
-import { ADMIN_TOKEN, admin, tempDbPath } from '../helpers/build-app.js'
+import { ADMIN_TOKEN, admin } from '../helpers/build-app.js'
 import { makeKey } from '../helpers/keys.js'
 import { mint } from '../helpers/mint.js'
 import { createApiKey, createPartner } from '../helpers/partners.js'
-import { POSTGRES_SKIP_MESSAGE, POSTGRES_URL, freshSchema, postgresOnly } from '../helpers/postgres.js'
 import { assertProblem } from '../helpers/problem.js'
+import { forEachStore } from '../helpers/stores.js'
 
 const key = makeKey('races')
-
-const backends = [
-  { name: 'sqlite', skip: false as const, database: async (tt: Test) => tempDbPath(tt) },
-  { name: 'postgres', ...postgresOnly(), database: async (tt: Test) => (await freshSchema(tt)).url },
-] as const
-
-if (!POSTGRES_URL) t.comment(POSTGRES_SKIP_MESSAGE)
 
 interface Setup {
   app: FastifyInstance
@@ -37,22 +30,20 @@ interface Setup {
  * it holds the records it loaded, as an instance does until its next poll.
  */
 function onEachStore(name: string, fn: (tt: Test, setup: Setup) => Promise<void>, wrap: (store: Store, elsewhere: () => Store) => Store = (s) => s): void {
-  for (const backend of backends) {
-    t.test(`${backend.name}: ${name}`, { skip: backend.skip }, async (tt) => {
-      const config = loadConfig({ DATABASE_URL: await backend.database(tt), ADMIN_TOKEN, JWKS_ALLOW_PRIVATE_NETWORK: 'true', LOG_LEVEL: 'silent' })
-      const store = await openStore(config.database)
-      const elsewhere = backend.name === 'postgres' ? await openStore(config.database) : store
-      const app = await buildApp({ config, store: wrap(store, () => elsewhere), logger: false })
-      app.services.directory.stop()
-      tt.teardown(async () => {
-        await app.close()
-        await elsewhere.close()
-        await store.close()
-      })
-      await createPartner(app, { id: 'acme', jwtIssuer: 'https://acme.example', jwtPublicKey: key.spkiPem })
-      await fn(tt, { app, elsewhere })
+  forEachStore(t, name, async (tt, _build, backend) => {
+    const config = loadConfig({ DATABASE_URL: await backend.freshDatabase(tt), ADMIN_TOKEN, JWKS_ALLOW_PRIVATE_NETWORK: 'true', LOG_LEVEL: 'silent' })
+    const store = await openStore(config.database)
+    const elsewhere = backend.name === 'postgres' ? await openStore(config.database) : store
+    const app = await buildApp({ config, store: wrap(store, () => elsewhere), logger: false })
+    app.services.directory.stop()
+    tt.teardown(async () => {
+      await app.close()
+      await elsewhere.close()
+      await store.close()
     })
-  }
+    await createPartner(app, { id: 'acme', jwtIssuer: 'https://acme.example', jwtPublicKey: key.spkiPem })
+    await fn(tt, { app, elsewhere })
+  })
 }
 
 /** Disables and deletes a partner the way an admin does, through the given store. */
@@ -105,27 +96,26 @@ onEachStore(
   }),
 )
 
-let deleteAfterLookup = false
+let deleteBeforeKeyWrite = false
 onEachStore(
-  'an API key created for a partner deleted after the route looked it up is 404 not_found',
+  'an API key created for a partner deleted just before the key is written is 404 not_found, and stores no key',
   async (tt, { app, elsewhere }) => {
-    deleteAfterLookup = true
+    deleteBeforeKeyWrite = true
     const res = await app.inject({ method: 'POST', url: '/admin/partners/acme/api-keys', headers: admin })
-    tt.equal(deleteAfterLookup, false, 'the partner was deleted between the look-up and the write')
+    tt.equal(deleteBeforeKeyWrite, false, 'the partner was deleted between the request and its key write')
     assertProblem(tt, res, 404, 'not_found')
     tt.same(await elsewhere.apiKeys.list('acme'), [])
   },
   (store, elsewhere) => ({
     ...store,
-    partners: {
-      ...store.partners,
-      async get(id) {
-        const found = await store.partners.get(id)
-        if (found && deleteAfterLookup) {
-          deleteAfterLookup = false
-          await removePartner(elsewhere(), id)
+    apiKeys: {
+      ...store.apiKeys,
+      async create(key, actor) {
+        if (deleteBeforeKeyWrite) {
+          deleteBeforeKeyWrite = false
+          await removePartner(elsewhere(), key.partnerId)
         }
-        return found
+        return store.apiKeys.create(key, actor)
       },
     },
   }),

@@ -8,12 +8,12 @@ import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { REDACT_PATHS } from '../../src/http/logger-options.js'
 import { openStore } from '../../src/storage/index.js'
-import { ADMIN_TOKEN, admin, tempDbPath } from '../helpers/build-app.js'
+import { ADMIN_TOKEN, admin } from '../helpers/build-app.js'
 import { makeKey } from '../helpers/keys.js'
 import { mint } from '../helpers/mint.js'
 import { createApiKey, createPartner } from '../helpers/partners.js'
-import { POSTGRES_SKIP_MESSAGE, POSTGRES_URL, freshSchema, postgresOnly } from '../helpers/postgres.js'
 import { assertInvalid, assertProblem } from '../helpers/problem.js'
+import { forEachStore } from '../helpers/stores.js'
 
 const NUL = 'a\u0000b'
 const LONE_HIGH = '\ud800'
@@ -30,35 +30,26 @@ interface Setup {
   logs(): string
 }
 
-const backends = [
-  { name: 'sqlite', skip: false as const, database: async (tt: Test) => tempDbPath(tt) },
-  { name: 'postgres', ...postgresOnly(), database: async (tt: Test) => (await freshSchema(tt)).url },
-] as const
-
-if (!POSTGRES_URL) t.comment(POSTGRES_SKIP_MESSAGE)
-
 /** One test per store, each on a real app with partner `acme` (static key) and an API key, logging into memory. */
 function onEachStore(name: string, fn: (tt: Test, setup: Setup) => Promise<void>): void {
-  for (const backend of backends) {
-    t.test(`${backend.name}: ${name}`, { skip: backend.skip }, async (tt) => {
-      let logs = ''
-      const stream = new Writable({
-        write(chunk, _encoding, done) {
-          logs += String(chunk)
-          done()
-        },
-      })
-      const config = loadConfig({ DATABASE_URL: await backend.database(tt), ADMIN_TOKEN, JWKS_ALLOW_PRIVATE_NETWORK: 'true', LOG_LEVEL: 'info' })
-      const store = await openStore(config.database)
-      const app = await buildApp({ config, store, logger: { level: 'info', stream, redact: REDACT_PATHS } })
-      tt.teardown(async () => {
-        await app.close()
-        await store.close()
-      })
-      await createPartner(app, { id: 'acme', jwtIssuer: 'https://acme.example', jwtPublicKey: key.spkiPem })
-      await fn(tt, { app, apiKey: await createApiKey(app, 'acme'), logs: () => logs })
+  forEachStore(t, name, async (tt, _build, backend) => {
+    let logs = ''
+    const stream = new Writable({
+      write(chunk, _encoding, done) {
+        logs += String(chunk)
+        done()
+      },
     })
-  }
+    const config = loadConfig({ DATABASE_URL: await backend.freshDatabase(tt), ADMIN_TOKEN, JWKS_ALLOW_PRIVATE_NETWORK: 'true', LOG_LEVEL: 'info' })
+    const store = await openStore(config.database)
+    const app = await buildApp({ config, store, logger: { level: 'info', stream, redact: REDACT_PATHS } })
+    tt.teardown(async () => {
+      await app.close()
+      await store.close()
+    })
+    await createPartner(app, { id: 'acme', jwtIssuer: 'https://acme.example', jwtPublicKey: key.spkiPem })
+    await fn(tt, { app, apiKey: await createApiKey(app, 'acme'), logs: () => logs })
+  })
 }
 
 /** No 5xx was answered, nothing was logged at error level, and no profile value reached the logs. */

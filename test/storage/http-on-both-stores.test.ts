@@ -1,23 +1,14 @@
 // The HTTP API's critical paths, run on each store through the real app: admin writes with ETags and
 // conflicts, partner upserts, JIT under concurrency, readiness. PostgreSQL runs when GATEHOUSE_TEST_POSTGRES_URL is set.
 import t, { type Test } from 'tap'
-import { admin, build, type Built } from '../helpers/build-app.js'
+import { admin, type Built } from '../helpers/build-app.js'
 import { makeKey } from '../helpers/keys.js'
 import { mint } from '../helpers/mint.js'
 import { createApiKey, createPartner } from '../helpers/partners.js'
-import { POSTGRES_SKIP_MESSAGE, POSTGRES_URL, buildOnPostgres, postgresOnly } from '../helpers/postgres.js'
-
-const backends = [
-  { name: 'sqlite', skip: false as const, build: (tt: Test) => build(tt) },
-  { name: 'postgres', ...postgresOnly(), build: (tt: Test) => buildOnPostgres(tt) },
-] as const
-
-if (!POSTGRES_URL) t.comment(POSTGRES_SKIP_MESSAGE)
+import { forEachStore } from '../helpers/stores.js'
 
 function onEachStore(name: string, fn: (tt: Test, built: Built) => Promise<void>): void {
-  for (const backend of backends) {
-    t.test(`${backend.name}: ${name}`, { skip: backend.skip }, async (tt) => fn(tt, await backend.build(tt)))
-  }
+  forEachStore(t, name, async (tt, build) => fn(tt, await build(tt)))
 }
 
 const key = makeKey('http-both')
