@@ -12,15 +12,22 @@ import { freePort, startChildServer } from './helpers/child-server.js'
 import { startJwksServer } from './helpers/jwks-server.js'
 import { makeKey } from './helpers/keys.js'
 import { mint } from './helpers/mint.js'
+import { waitFor } from './helpers/wait-for.js'
 
 const adminHeaders = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }
 
 t.test('SIGTERM: stops accepting, finishes the request in flight, exits 0', async (tt) => {
   const key = makeKey('graceful')
   const jwks = await startJwksServer(tt, [key.publicJwk])
-  // A partner write fetches the JWKS once before answering; a slow JWKS keeps that request in flight.
+  // A partner write fetches the JWKS once before answering; the JWKS answer is held until the test releases it,
+  // so that request is still in flight when the signal arrives, however slow the machine.
+  let jwksAsked: () => void = () => {}
+  const asked = new Promise<void>((resolve) => (jwksAsked = resolve))
+  let releaseJwks: () => void = () => {}
+  const released = new Promise<void>((resolve) => (releaseJwks = resolve))
   jwks.setHandler((_req, res) => {
-    setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [key.publicJwk] })), 1500)
+    jwksAsked()
+    void released.then(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [key.publicJwk] })))
   })
   const server = await startChildServer(tt, { DATABASE_URL: tempDbPath(tt), ADMIN_TOKEN, JWKS_ALLOW_PRIVATE_NETWORK: 'true' })
   const inFlight = fetch(`${server.url}/admin/partners`, {
@@ -28,9 +35,12 @@ t.test('SIGTERM: stops accepting, finishes the request in flight, exits 0', asyn
     headers: adminHeaders,
     body: JSON.stringify({ id: 'slow', name: 'Slow', jwtIssuer: 'https://slow.example', jwksUrl: jwks.url }),
   })
-  await new Promise((resolve) => setTimeout(resolve, 300))
+  await asked
   tt.equal(jwks.requests, 1, 'the write is waiting on the JWKS when the signal arrives')
   server.child.kill('SIGTERM')
+  const accepting = () => fetch(`${server.url}/healthz`).then(() => true, () => false)
+  tt.equal(await waitFor(accepting, (yes) => !yes, 10_000), false, 'the closing server refuses new connections while the request is in flight')
+  releaseJwks()
   const res = await inFlight
   tt.equal(res.status, 201, 'the in-flight request completed')
   tt.same((await res.json()).warnings, [], 'with its full answer')
