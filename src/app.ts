@@ -2,6 +2,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import type { Config } from './config.js'
+import consolePlugin from './console/console-plugin.js'
 import apiDocs from './http/plugins/api-docs.js'
 import errorHandler, { clientErrorHandler, frameworkErrors } from './http/plugins/error-handler.js'
 import strictQuery from './http/plugins/strict-query.js'
@@ -131,5 +132,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(adminRoutes)
   await app.register(integrationRoutes)
   await app.register(meRoutes)
+  // Scoped to /console: its session, CSRF and strict CSP headers touch neither the JSON API nor /docs.
+  await app.register(consolePlugin, { prefix: '/console' })
   return app
 }
