@@ -27,6 +27,10 @@ export default async function consolePlugin(app: FastifyInstance): Promise<void>
   // Insert if absent, then read: every instance signs with the one stored secret.
   await store.consoleSecrets.ensure(newConsoleSecret())
 
+  // HTML pages, not the JSON API: left out of /openapi.json, as /docs is.
+  app.addHook('onRoute', (route) => {
+    route.schema = { ...route.schema, hide: true }
+  })
   await app.register(cookie)
   await app.register(formbody)
   await app.register(helmet, {
