@@ -3,54 +3,25 @@
 import t, { type Test } from 'tap'
 import { AppError } from '../../src/errors.js'
 import { openStore } from '../../src/storage/index.js'
-import type { PartnerFields, RefusalRecord, Store, StoreOptions, UserRecord, UserWriteOutcome } from '../../src/storage/types.js'
-import { tempDbPath } from '../helpers/build-app.js'
+import type { PartnerFields, RefusalRecord, Store, UserRecord, UserWriteOutcome } from '../../src/storage/types.js'
 import { partnerFields } from '../helpers/partner-fields.js'
-import { POSTGRES_SKIP_MESSAGE, POSTGRES_URL, freshSchema, postgresOnly } from '../helpers/postgres.js'
-
-interface Backend {
-  name: 'sqlite' | 'postgres'
-  skip: string | false
-  open(tt: Test, options: StoreOptions): Promise<Store>
-}
-
-const backends: Backend[] = [
-  {
-    name: 'sqlite',
-    skip: false,
-    async open(tt, options) {
-      const store = await openStore({ kind: 'sqlite', path: tempDbPath(tt) }, options)
-      tt.teardown(() => store.close())
-      return store
-    },
-  },
-  {
-    name: 'postgres',
-    ...postgresOnly(),
-    async open(tt, options) {
-      const { url } = await freshSchema(tt)
-      const store = await openStore({ kind: 'postgres', url }, options)
-      tt.teardown(() => store.close())
-      return store
-    },
-  },
-]
-
-if (!POSTGRES_URL) t.comment(POSTGRES_SKIP_MESSAGE)
+import { forEachStore } from '../helpers/stores.js'
 
 /** The store's clock: real time until a test pins `now` (epoch milliseconds). */
 interface Clock {
   now?: number
 }
 
-/** One test per backend, named `<backend>: <behaviour>`. */
+/** One test per store, named `[sqlite] behaviour` and `[postgres] behaviour`, each on a fresh database. */
 function contract(name: string, fn: (tt: Test, store: Store, clock: Clock) => Promise<void>): void {
-  for (const backend of backends) {
-    t.test(`${backend.name}: ${name}`, { skip: backend.skip }, async (tt) => {
-      const clock: Clock = {}
-      await fn(tt, await backend.open(tt, { now: () => clock.now ?? Date.now() }), clock)
-    })
-  }
+  forEachStore(t, name, async (tt, _build, backend) => {
+    const clock: Clock = {}
+    const database = await backend.freshDatabase(tt)
+    const config = backend.name === 'sqlite' ? { kind: 'sqlite' as const, path: database } : { kind: 'postgres' as const, url: database }
+    const store = await openStore(config, { now: () => clock.now ?? Date.now() })
+    tt.teardown(() => store.close())
+    await fn(tt, store, clock)
+  })
 }
 
 const fields = (over: Partial<PartnerFields> = {}): PartnerFields =>
@@ -79,7 +50,6 @@ const refusal = (n: number, over: Partial<RefusalRecord> = {}): RefusalRecord =>
 })
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** What a user write answered, failing the test if it reported the partner gone. */
 function written(outcome: UserWriteOutcome): { user: UserRecord; created: boolean } {
@@ -144,9 +114,10 @@ contract('partners: a taken id is a conflict naming the field, and writes nothin
   tt.equal(await store.partners.revision(), revision, 'revision unchanged')
 })
 
-contract('partners: update applies changes, bumps version by 1 and audits the changed fields', async (tt, store) => {
+contract('partners: update applies changes, bumps version by 1 and audits the changed fields', async (tt, store, clock) => {
+  clock.now = Date.parse('2030-01-01T00:00:00.000Z')
   const created = await withPartner(store)
-  await sleep(5)
+  clock.now += 1000
   const res = await store.partners.update('acme', { name: 'Acme 2', jwtAudience: 'gatehouse', status: 'active' }, { actor: 'admin-token:x' })
   tt.ok(res.ok)
   if (!res.ok) return
@@ -407,7 +378,8 @@ contract('admin tokens: count, create, list, findActive, revoke', async (tt, sto
 
 // ---- users
 
-contract('users: upsert creates, then updates: absent unchanged, null clears', async (tt, store) => {
+contract('users: upsert creates, then updates: absent unchanged, null clears', async (tt, store, clock) => {
+  clock.now = Date.parse('2030-01-01T00:00:00.000Z')
   await withPartner(store)
   const first = written(await store.users.upsert('acme', 'u-1', { email: 'ada@example.com', displayName: 'Ada', countryCode: 'GB' }))
   tt.equal(first.created, true)
@@ -424,7 +396,7 @@ contract('users: upsert creates, then updates: absent unchanged, null clears', a
     updatedAt: ISO,
   })
   tt.match(first.user.id, /^[0-9a-f-]{36}$/)
-  await sleep(5)
+  clock.now += 1000
   const second = written(await store.users.upsert('acme', 'u-1', { displayName: null, phone: '+44 20', locale: 'en-GB' }))
   tt.equal(second.created, false)
   tt.same(second.user, {
@@ -438,10 +410,12 @@ contract('users: upsert creates, then updates: absent unchanged, null clears', a
   tt.same(await store.users.get('acme', 'u-1'), second.user)
 })
 
-contract('users: upsert with no fields leaves an existing user exactly as it was', async (tt, store) => {
+contract('users: upsert with no fields leaves an existing user exactly as it was', async (tt, store, clock) => {
+  clock.now = Date.parse('2030-01-01T00:00:00.000Z')
   await withPartner(store)
   const first = written(await store.users.upsert('acme', 'u', { email: 'e@example.com' }))
-  await sleep(5)
+  // A later clock: a write that (wrongly) touched the row would stamp a different updatedAt.
+  clock.now += 1000
   const again = written(await store.users.upsert('acme', 'u', {}))
   tt.same(again, { user: first.user, created: false })
   const fresh = written(await store.users.upsert('acme', 'empty', {}))
@@ -700,6 +674,14 @@ contract('refusals: every value round-trips, newest first, limited and per partn
   tt.same(await store.refusals.list('acme', 1), [second])
   tt.same(await store.refusals.list('beta', 10), [refusal(3)])
   tt.same(await store.refusals.list('nope', 10), [])
+})
+
+contract('refusals: listed newest first by their time, whatever order their writes landed in', async (tt, store) => {
+  await withPartner(store, 'acme')
+  await store.refusals.record('acme', refusal(2))
+  await store.refusals.record('acme', refusal(1))
+  await store.refusals.record('acme', refusal(3))
+  tt.same((await store.refusals.list('acme', 10)).map((r) => r.sub), ['u3', 'u2', 'u1'])
 })
 
 contract('refusals: a partner keeps only its newest 200', async (tt, store) => {

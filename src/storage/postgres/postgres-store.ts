@@ -97,7 +97,8 @@ function createPostgresRepository(db: Db): RecordRepository {
           })
         return refusing(transaction, (err) => (isForeignKeyViolation(err) ? { missing: 'partner' } : null))
       },
-      list: async (partnerId, limit) => db.select().from(r).where(eq(r.partnerId, partnerId)).orderBy(desc(r.id)).limit(limit),
+      // Newest by the time of the refusal: appends from a pool (or from several instances) may commit out of that order.
+      list: async (partnerId, limit) => db.select().from(r).where(eq(r.partnerId, partnerId)).orderBy(desc(r.at), desc(r.id)).limit(limit),
     },
     async write(target, plan) {
       const table: WritableTable = TABLES[target.table]

@@ -92,7 +92,8 @@ function createSqliteRepository(db: Db, onPartnerDeleted: () => void): RecordRep
           })
         return refusing(transaction, (err) => (isForeignKeyViolation(err) ? { missing: 'partner' } : null))
       },
-      list: async (partnerId, limit) => db.select().from(r).where(eq(r.partnerId, partnerId)).orderBy(desc(r.id)).limit(limit).all(),
+      // Newest by the time of the refusal, as on PostgreSQL (where appends may commit out of that order).
+      list: async (partnerId, limit) => db.select().from(r).where(eq(r.partnerId, partnerId)).orderBy(desc(r.at), desc(r.id)).limit(limit).all(),
     },
     async write(target, plan) {
       const table: WritableTable = TABLES[target.table]
