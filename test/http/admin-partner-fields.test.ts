@@ -2,10 +2,11 @@
 // requireIssuedAt, claimMapping, requiredClaims and profileUpdate — their rules, field-level errors, merge-patch, OpenAPI.
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
-import { admin, build } from '../helpers/build-app.js'
+import { admin } from '../helpers/build-app.js'
 import { startJwksServer } from '../helpers/jwks-server.js'
 import { makeKey } from '../helpers/keys.js'
 import { assertInvalid } from '../helpers/problem.js'
+import { forEachStore } from '../helpers/stores.js'
 
 const good = makeKey('admin-fields')
 const ISSUER = 'https://auth.acme.example'
@@ -29,7 +30,7 @@ async function discoveryServer(tt: Test) {
   return { server, configUrl: `${base}/.well-known/openid-configuration` }
 }
 
-t.test('create: the new fields default when omitted and round-trip when given', async (tt) => {
+forEachStore(t, 'create: the new fields default when omitted and round-trip when given', async (tt, build) => {
   const { app } = await build(tt)
   const plain = await post(app, body())
   tt.equal(plain.statusCode, 201)
@@ -61,7 +62,7 @@ t.test('create: the new fields default when omitted and round-trip when given', 
   tt.match(nulls.json(), { claimMapping: null, requiredClaims: null, openidConfigurationUrl: null })
 })
 
-t.test('create: requireIssuedAt and profileUpdate are refused unless of their exact type', async (tt) => {
+forEachStore(t, 'create: requireIssuedAt and profileUpdate are refused unless of their exact type', async (tt, build) => {
   const { app } = await build(tt)
   for (const value of ['false', 0, null, 'true']) {
     assertInvalid(tt, await post(app, body({ requireIssuedAt: value })), ['/requireIssuedAt'], `requireIssuedAt ${JSON.stringify(value)}`)
@@ -72,7 +73,7 @@ t.test('create: requireIssuedAt and profileUpdate are refused unless of their ex
   tt.equal((await get(app)).statusCode, 404, 'nothing stored')
 })
 
-t.test('create: claimMapping keys are the six mappable fields, values 1–256 characters of well-formed text', async (tt) => {
+forEachStore(t, 'create: claimMapping keys are the six mappable fields, values 1–256 characters of well-formed text', async (tt, build) => {
   const { app } = await build(tt)
   const bad = async (claimMapping: unknown, path: string, what: string) => assertInvalid(tt, await post(app, body({ claimMapping })), [path], what)
   await bad({ userId: 'uid' }, '/claimMapping/userId', 'a key that is no mappable field')
@@ -88,7 +89,7 @@ t.test('create: claimMapping keys are the six mappable fields, values 1–256 ch
   tt.equal((await get(app)).statusCode, 404, 'nothing stored')
 })
 
-t.test('create: requiredClaims has at most 16 entries, names 1–256, values 1–1024 strings, none a registered claim', async (tt) => {
+forEachStore(t, 'create: requiredClaims has at most 16 entries, names 1–256, values 1–1024 strings, none a registered claim', async (tt, build) => {
   const { app } = await build(tt)
   const bad = async (requiredClaims: unknown, path: string, what: string) => assertInvalid(tt, await post(app, body({ requiredClaims })), [path], what)
   const entries = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`c${i}`, 'v']))
@@ -119,7 +120,7 @@ t.test('create: requiredClaims has at most 16 entries, names 1–256, values 1�
   tt.same(merged.json().requiredClaims, { constructor: 'v', hasOwnProperty: 'x' }, 'and merge like any other')
 })
 
-t.test('create: openidConfigurationUrl obeys the jwksUrl rules', async (tt) => {
+forEachStore(t, 'create: openidConfigurationUrl obeys the jwksUrl rules', async (tt, build) => {
   tt.test('with JWKS_ALLOW_PRIVATE_NETWORK=true', async (t2) => {
     const { app } = await build(t2)
     const withUrl = (id: string, openidConfigurationUrl: unknown) => post(app, body({ id, jwtIssuer: id, jwtPublicKey: undefined, openidConfigurationUrl }))
@@ -143,7 +144,7 @@ t.test('create: openidConfigurationUrl obeys the jwksUrl rules', async (tt) => {
   })
 })
 
-t.test('exactly one of jwksUrl, openidConfigurationUrl and jwtPublicKey, named field by field', async (tt) => {
+forEachStore(t, 'exactly one of jwksUrl, openidConfigurationUrl and jwtPublicKey, named field by field', async (tt, build) => {
   const { app } = await build(tt)
   const { server, configUrl } = await discoveryServer(tt)
   const jwksUrl = `http://127.0.0.1:${server.port}/keys`
@@ -165,7 +166,7 @@ t.test('exactly one of jwksUrl, openidConfigurationUrl and jwtPublicKey, named f
   tt.match(toStatic.json(), { openidConfigurationUrl: null, jwtPublicKey: good.spkiPem, version: 2 })
 })
 
-t.test('a write that sets openidConfigurationUrl fetches it once and reports warnings', async (tt) => {
+forEachStore(t, 'a write that sets openidConfigurationUrl fetches it once and reports warnings', async (tt, build) => {
   const { app } = await build(tt)
   const { server, configUrl } = await discoveryServer(tt)
   const created = await post(app, body({ jwtPublicKey: undefined, openidConfigurationUrl: configUrl }))
@@ -186,7 +187,7 @@ t.test('a write that sets openidConfigurationUrl fetches it once and reports war
   tt.match(broken.json().warnings[0], /unreachable/)
 })
 
-t.test('PATCH merges claimMapping and requiredClaims key by key', async (tt) => {
+forEachStore(t, 'PATCH merges claimMapping and requiredClaims key by key', async (tt, build) => {
   const { app, store } = await build(tt)
   await post(app, body({ claimMapping: { email: 'identifier', locale: 'lang' }, requiredClaims: { type: 'access_token', tier: 'gold' } }))
 
@@ -216,7 +217,7 @@ t.test('PATCH merges claimMapping and requiredClaims key by key', async (tt) => 
   assertInvalid(tt, await patch(app, { profileUpdate: null }), ['/profileUpdate'], 'null profileUpdate')
 })
 
-t.test('PATCH validates the keys of its objects as create does, and the merged record as a whole', async (tt) => {
+forEachStore(t, 'PATCH validates the keys of its objects as create does, and the merged record as a whole', async (tt, build) => {
   const { app, store } = await build(tt)
   const sixteen = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`c${i}`, 'v']))
   await post(app, body({ requiredClaims: sixteen }))
@@ -232,7 +233,7 @@ t.test('PATCH validates the keys of its objects as create does, and the merged r
   tt.equal(Object.keys(swapped.json().requiredClaims).length, 16)
 })
 
-t.test('the OpenAPI document shows the new fields on create, patch and the partner', async (tt) => {
+forEachStore(t, 'the OpenAPI document shows the new fields on create, patch and the partner', async (tt, build) => {
   const { app } = await build(tt)
   const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json()
   const schemas = doc.components.schemas

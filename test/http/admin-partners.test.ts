@@ -4,11 +4,12 @@ import { createServer } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import { generateSecret, hashSecret } from '../../src/credentials/secrets.js'
-import { ADMIN_TOKEN, admin, build } from '../helpers/build-app.js'
+import { ADMIN_TOKEN, admin } from '../helpers/build-app.js'
 import { startJwksServer } from '../helpers/jwks-server.js'
 import { makeKey } from '../helpers/keys.js'
 import { createApiKey } from '../helpers/partners.js'
 import { assertInvalid, assertProblem } from '../helpers/problem.js'
+import { forEachStore } from '../helpers/stores.js'
 
 const good = makeKey('admin-good')
 
@@ -38,7 +39,7 @@ async function closedPort(): Promise<number> {
   return port
 }
 
-t.test('admin auth', async (tt) => {
+forEachStore(t, 'admin auth', async (tt, build) => {
   const { app, store } = await build(tt)
   const list = (headers: Record<string, string>) => app.inject({ method: 'GET', url: '/admin/partners', headers })
 
@@ -84,7 +85,7 @@ t.test('admin auth', async (tt) => {
   }
 })
 
-t.test('create: 201 with ETag "1", version 1 and the defaults', async (tt) => {
+forEachStore(t, 'create: 201 with ETag "1", version 1 and the defaults', async (tt, build) => {
   const { app } = await build(tt)
   const res = await post(app, body())
   tt.equal(res.statusCode, 201)
@@ -117,7 +118,7 @@ t.test('create: 201 with ETag "1", version 1 and the defaults', async (tt) => {
   tt.equal((await post(app, body({ id: 'gamma', jwtIssuer: 'gamma', maxTokenLifetimeSeconds: 86400 }))).statusCode, 201, '86400 allowed')
 })
 
-t.test('create: field validation of the partner record rules', async (tt) => {
+forEachStore(t, 'create: field validation of the partner record rules', async (tt, build) => {
   const { app } = await build(tt)
   const bad = async (overrides: Record<string, unknown>, path: string, what: string) =>
     assertInvalid(tt, await post(app, body(overrides)), [path], what)
@@ -181,7 +182,7 @@ t.test('create: field validation of the partner record rules', async (tt) => {
   tt.same((await get(app, '/admin/partners')).json().items.map((p: { id: string }) => p.id).sort(), ['9z', 'a'.repeat(63), 'aud2048', 'iss2048', 'name200'].sort(), 'only the valid ones were stored')
 })
 
-t.test('create: jwksUrl rules', async (tt) => {
+forEachStore(t, 'create: jwksUrl rules', async (tt, build) => {
   tt.test('with JWKS_ALLOW_PRIVATE_NETWORK=true', async (t2) => {
     const { app } = await build(t2)
     const jwks = await startJwksServer(t2, [makeKey('k1').publicJwk])
@@ -218,7 +219,7 @@ t.test('create: jwksUrl rules', async (tt) => {
   })
 })
 
-t.test('create: jwtPublicKey rules', async (tt) => {
+forEachStore(t, 'create: jwtPublicKey rules', async (tt, build) => {
   const { app } = await build(tt)
   const withKey = (id: string, jwtPublicKey: unknown) => post(app, body({ id, jwtIssuer: id, jwtPublicKey }))
 
@@ -263,7 +264,7 @@ t.test('create: jwtPublicKey rules', async (tt) => {
   tt.equal((await get(app, '/admin/partners/private')).statusCode, 404, 'nothing stored')
 })
 
-t.test('create: exactly one of jwksUrl and jwtPublicKey', async (tt) => {
+forEachStore(t, 'create: exactly one of jwksUrl and jwtPublicKey', async (tt, build) => {
   const { app } = await build(tt)
   const jwks = await startJwksServer(tt, [makeKey('k1').publicJwk])
   assertInvalid(tt, await post(app, body({ jwksUrl: jwks.url })), ['/jwtPublicKey'], 'both')
@@ -274,7 +275,7 @@ t.test('create: exactly one of jwksUrl and jwtPublicKey', async (tt) => {
   tt.equal((await post(app, body({ jwtPublicKey: null, jwksUrl: jwks.url }))).statusCode, 201, 'jwksUrl with a null key')
 })
 
-t.test('create: duplicates', async (tt) => {
+forEachStore(t, 'create: duplicates', async (tt, build) => {
   const { app } = await build(tt)
   tt.equal((await post(app, body())).statusCode, 201)
   assertProblem(tt, await post(app, body({ jwtIssuer: 'https://other.example' })), 409, 'conflict', 'duplicate id')
@@ -293,7 +294,7 @@ t.test('create: duplicates', async (tt) => {
   tt.equal((await get(app, '/admin/partners/slash')).json().version, 1, 'nothing changed')
 })
 
-t.test('list, get and 404', async (tt) => {
+forEachStore(t, 'list, get and 404', async (tt, build) => {
   const { app } = await build(tt)
   const empty = await get(app, '/admin/partners')
   tt.equal(empty.statusCode, 200)
@@ -313,7 +314,7 @@ t.test('list, get and 404', async (tt) => {
   assertProblem(tt, await get(app, '/admin/partners/nope/api-keys'), 404, 'not_found', 'API keys of unknown')
 })
 
-t.test('PATCH: merge-patch semantics, versions and ETags', async (tt) => {
+forEachStore(t, 'PATCH: merge-patch semantics, versions and ETags', async (tt, build) => {
   const { app, store } = await build(tt)
   await post(app, body({ jwtAudience: 'gatehouse' }))
 
@@ -378,7 +379,7 @@ t.test('PATCH: merge-patch semantics, versions and ETags', async (tt) => {
   tt.match(view.json(), { source: 'static', keys: [{ bits: 2048, usable: true }] }, 'the verifier sees the change at once')
 })
 
-t.test('PATCH and DELETE honour If-Match', async (tt) => {
+forEachStore(t, 'PATCH and DELETE honour If-Match', async (tt, build) => {
   const { app } = await build(tt)
   await post(app, body())
   const matching = await patch(app, 'acme', { name: 'v2' }, { 'if-match': '"1"' })
@@ -414,7 +415,7 @@ t.test('PATCH and DELETE honour If-Match', async (tt) => {
   assertProblem(tt, await app.inject({ method: 'DELETE', url: '/admin/partners/acme', headers: admin }), 404, 'not_found', 'deleted twice')
 })
 
-t.test('DELETE removes the partner with its users and API keys', async (tt) => {
+forEachStore(t, 'DELETE removes the partner with its users and API keys', async (tt, build) => {
   const { app, store } = await build(tt)
   await post(app, body())
   await post(app, body({ id: 'other', jwtIssuer: 'https://other.example' }))
@@ -449,7 +450,7 @@ t.test('DELETE removes the partner with its users and API keys', async (tt) => {
   tt.equal((await app.inject({ method: 'GET', url: '/integrations/users/u1', headers: asPartner(otherKey) })).statusCode, 200)
 })
 
-t.test('warnings when a write sets a jwksUrl', async (tt) => {
+forEachStore(t, 'warnings when a write sets a jwksUrl', async (tt, build) => {
   const { app, store } = await build(tt)
   const ec = { kty: 'EC', kid: 'ec-key', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', use: 'sig' }
   const weak = makeKey('weak-key', 1024).publicJwk
@@ -481,7 +482,7 @@ t.test('warnings when a write sets a jwksUrl', async (tt) => {
   tt.notOk('warnings' in staticPatch.json(), 'clearing the URL is not setting it')
 })
 
-t.test('API keys', async (tt) => {
+forEachStore(t, 'API keys', async (tt, build) => {
   const { app } = await build(tt)
   await post(app, body())
   await post(app, body({ id: 'other', jwtIssuer: 'o' }))
@@ -524,7 +525,7 @@ t.test('API keys', async (tt) => {
   tt.type(r1.revokedAt, 'string', 'revocation shown in the list')
 })
 
-t.test('audit log', async (tt) => {
+forEachStore(t, 'audit log', async (tt, build) => {
   const { app } = await build(tt)
   const jwks = await startJwksServer(tt, [makeKey('k1').publicJwk])
   await post(app, body())
@@ -589,7 +590,7 @@ t.test('audit log', async (tt) => {
   assertInvalid(tt, await get(app, '/admin/audit?sort=asc'), ['querystring/sort'], 'unknown query parameter')
 })
 
-t.test('request bodies: size, content type, JSON, unknown routes', async (tt) => {
+forEachStore(t, 'request bodies: size, content type, JSON, unknown routes', async (tt, build) => {
   const { app } = await build(tt)
   const big = await post(app, body({ name: 'x'.repeat(70 * 1024) }))
   assertProblem(tt, big, 413, 'payload_too_large', 'body over 64 KiB')
@@ -623,7 +624,7 @@ t.test('request bodies: size, content type, JSON, unknown routes', async (tt) =>
   assertProblem(tt, await app.inject({ method: 'PUT', url: '/admin/partners/acme', headers: admin, payload: {} }), 404, 'not_found', 'unknown method')
 })
 
-t.test('a partner write takes effect on the very next request', async (tt) => {
+forEachStore(t, 'a partner write takes effect on the very next request', async (tt, build) => {
   const { app } = await build(tt)
   await post(app, body())
   const key = await createApiKey(app, 'acme')

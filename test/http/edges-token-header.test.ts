@@ -1,15 +1,15 @@
 // Token header and format edges on /me: alg compared exactly, kid never coerced, keys never taken from the token, and the 8 KiB limit to the byte.
 import t, { type Test } from 'tap'
-import { build } from '../helpers/build-app.js'
 import { selfSignedCertificate, signedToken, tokenOfLength } from '../helpers/edge-tokens.js'
 import { startJwksServer } from '../helpers/jwks-server.js'
 import { makeKey } from '../helpers/keys.js'
 import { createPartner } from '../helpers/partners.js'
+import { type Build, forEachStore } from '../helpers/stores.js'
 
 const ISSUER = 'https://edges.example'
 const STATIC_ISSUER = 'https://static-edges.example'
 
-async function setup(tt: Test) {
+async function setup(build: Build, tt: Test) {
   const built = await build(tt)
   const partnerKey = makeKey('k1')
   const sevenKey = makeKey('7')
@@ -26,8 +26,8 @@ async function setup(tt: Test) {
   return { ...built, jwks, partnerKey, sevenKey, claims, me }
 }
 
-t.test('alg must be exactly RS256: any other spelling of it is unsupported_algorithm, though the signature is RS256 and valid', async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, 'alg must be exactly RS256: any other spelling of it is unsupported_algorithm, though the signature is RS256 and valid', async (tt, build) => {
+  const s = await setup(build, tt)
   tt.same(await s.me(signedToken(s.partnerKey, { alg: 'RS256', kid: 'k1' }, s.claims())), { status: 200, code: null }, 'control: RS256')
   for (const alg of ['rs256', 'Rs256', 'rS256', 'RS256 ', ' RS256', 'RS256\u0000', 'ＲＳ256', ['RS256'], { RS256: true }]) {
     tt.same(
@@ -43,8 +43,8 @@ t.test('alg must be exactly RS256: any other spelling of it is unsupported_algor
   )
 })
 
-t.test('a kid that is not a string never matches a JWKS key, even one whose kid is its string form', async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, 'a kid that is not a string never matches a JWKS key, even one whose kid is its string form', async (tt, build) => {
+  const s = await setup(build, tt)
   tt.same(await s.me(signedToken(s.sevenKey, { alg: 'RS256', kid: '7' }, s.claims())), { status: 200, code: null }, 'kid "7" (a string) verifies')
   tt.same(await s.me(signedToken(s.sevenKey, '{"alg":"RS256","kid":7}', s.claims())), { status: 401, code: 'unknown_key' }, 'kid 7 (a number)')
   tt.same(await s.me(signedToken(s.sevenKey, '{"alg":"RS256","kid":7.0}', s.claims())), { status: 401, code: 'unknown_key' }, 'kid 7.0')
@@ -57,8 +57,8 @@ t.test('a kid that is not a string never matches a JWKS key, even one whose kid 
   )
 })
 
-t.test('keys never come from the token: x5c, jwk, jku and x5u naming an attacker key leave the partner key the judge', async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, 'keys never come from the token: x5c, jwk, jku and x5u naming an attacker key leave the partner key the judge', async (tt, build) => {
+  const s = await setup(build, tt)
   const attacker = makeKey('attacker')
   const attackerJwks = await startJwksServer(tt, [{ ...attacker.publicJwk, kid: 'k1' }])
   const x5c = [selfSignedCertificate(attacker)]
@@ -89,8 +89,8 @@ t.test('keys never come from the token: x5c, jwk, jku and x5u naming an attacker
   tt.equal(attackerJwks.requests, 0, "the attacker's server received no request")
 })
 
-t.test('a token of exactly 8 KiB (8192 bytes) passes the size check and 8193 bytes is malformed_token', async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, 'a token of exactly 8 KiB (8192 bytes) passes the size check and 8193 bytes is malformed_token', async (tt, build) => {
+  const s = await setup(build, tt)
   const header = { alg: 'RS256', kid: 'k1' }
   const atLimit = tokenOfLength(s.partnerKey, header, s.claims(), 8192)
   const overLimit = tokenOfLength(s.partnerKey, header, s.claims(), 8193)

@@ -1,10 +1,10 @@
 // The time rows of token verification pinned at the exact second (fake clock), under the default and a non-default skew,
 // and the result cache never serving a token past its expiry.
 import t, { type Test } from 'tap'
-import { build } from '../helpers/build-app.js'
 import { makeKey } from '../helpers/keys.js'
 import { mint } from '../helpers/mint.js'
 import { createPartner } from '../helpers/partners.js'
+import { type Build, forEachStore } from '../helpers/stores.js'
 
 const ISSUER = 'https://times.example'
 const SHORT_ISSUER = 'https://short.example'
@@ -15,7 +15,7 @@ const SHORT_MAX_LIFETIME = 120
 /** A /me call reduced to what the boundary tests compare: 200, or the refusal code. */
 type Outcome = 200 | string
 
-async function setup(tt: Test, skew: number | undefined) {
+async function setup(build: Build, tt: Test, skew: number | undefined) {
   const built = await build(tt, skew === undefined ? {} : { env: { CLOCK_SKEW_SECONDS: String(skew) } })
   const key = makeKey('times')
   await createPartner(built.app, { id: 'times', jwtIssuer: ISSUER, jwtPublicKey: key.spkiPem })
@@ -34,26 +34,26 @@ for (const skew of [undefined, 7] as const) {
   const s = skew ?? 60
   const named = skew === undefined ? 'the default skew (60 s)' : `CLOCK_SKEW_SECONDS=${skew}`
 
-  t.test(`exp is refused at exactly now − skew and accepted one second later, under ${named}`, async (tt) => {
-    const { token, outcome, now } = await setup(tt, skew)
+  forEachStore(t, `exp is refused at exactly now − skew and accepted one second later, under ${named}`, async (tt, build) => {
+    const { token, outcome, now } = await setup(build, tt, skew)
     tt.equal(await outcome(await token({ iat: now - s - 600, exp: now - s })), 'token_expired', 'exp = now − skew')
     tt.equal(await outcome(await token({ iat: now - s - 599, exp: now - s + 1 })), 200, 'exp = now − skew + 1')
   })
 
-  t.test(`iat is accepted at exactly now + skew and refused one second later, under ${named}`, async (tt) => {
-    const { token, outcome, now } = await setup(tt, skew)
+  forEachStore(t, `iat is accepted at exactly now + skew and refused one second later, under ${named}`, async (tt, build) => {
+    const { token, outcome, now } = await setup(build, tt, skew)
     tt.equal(await outcome(await token({ iat: now + s, exp: now + s + 600 })), 200, 'iat = now + skew')
     tt.equal(await outcome(await token({ iat: now + s + 1, exp: now + s + 601 })), 'token_not_yet_valid', 'iat = now + skew + 1')
   })
 
-  t.test(`nbf is accepted at exactly now + skew and refused one second later, under ${named}`, async (tt) => {
-    const { token, outcome, now } = await setup(tt, skew)
+  forEachStore(t, `nbf is accepted at exactly now + skew and refused one second later, under ${named}`, async (tt, build) => {
+    const { token, outcome, now } = await setup(build, tt, skew)
     tt.equal(await outcome(await token({ iat: now, nbf: now + s, exp: now + 600 })), 200, 'nbf = now + skew')
     tt.equal(await outcome(await token({ iat: now, nbf: now + s + 1, exp: now + 600 })), 'token_not_yet_valid', 'nbf = now + skew + 1')
   })
 
-  t.test(`a cached result is served up to exp + skew − 1 s over HTTP and refused token_expired at exp + skew, under ${named}`, async (tt) => {
-    const { app, clock, token, outcome, now } = await setup(tt, skew)
+  forEachStore(t, `a cached result is served up to exp + skew − 1 s over HTTP and refused token_expired at exp + skew, under ${named}`, async (tt, build) => {
+    const { app, clock, token, outcome, now } = await setup(build, tt, skew)
     const exp = now + 120
     const cached = await token({ iat: now, exp })
     tt.equal(await outcome(cached), 200, 'first use')
@@ -65,8 +65,8 @@ for (const skew of [undefined, 7] as const) {
   })
 }
 
-t.test('exp − iat equal to the partner maximum is accepted and one second more is refused, for the default and a partner-set maximum', async (tt) => {
-  const { token, outcome, now } = await setup(tt, undefined)
+forEachStore(t, 'exp − iat equal to the partner maximum is accepted and one second more is refused, for the default and a partner-set maximum', async (tt, build) => {
+  const { token, outcome, now } = await setup(build, tt, undefined)
   tt.equal(await outcome(await token({ iat: now, exp: now + DEFAULT_MAX_LIFETIME })), 200, 'lifetime = 3600 (default maximum)')
   tt.equal(await outcome(await token({ iat: now, exp: now + DEFAULT_MAX_LIFETIME + 1 })), 'token_lifetime_too_long', 'lifetime = 3601')
   tt.equal(await outcome(await token({ iat: now, exp: now + SHORT_MAX_LIFETIME }, SHORT_ISSUER)), 200, 'lifetime = 120 (partner maximum)')

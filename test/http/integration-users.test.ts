@@ -3,10 +3,11 @@ import { request } from 'node:http'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import { BODY_LIMIT_BYTES } from '../../src/http/limits.js'
-import { admin, build } from '../helpers/build-app.js'
+import { admin } from '../helpers/build-app.js'
 import { makeKey } from '../helpers/keys.js'
 import { createApiKey, createPartner } from '../helpers/partners.js'
 import { assertInvalid, assertProblem } from '../helpers/problem.js'
+import { type Build, forEachStore } from '../helpers/stores.js'
 
 interface Partner {
   id: string
@@ -28,7 +29,7 @@ function asPartner(app: FastifyInstance, id: string, key: string): Partner {
   }
 }
 
-async function setup(tt: Test) {
+async function setup(build: Build, tt: Test) {
   const built = await build(tt)
   const partner = async (id: string) => {
     await createPartner(built.app, { id, jwtPublicKey: makeKey(`users-${id}`).spkiPem })
@@ -37,8 +38,8 @@ async function setup(tt: Test) {
   return { ...built, partner }
 }
 
-t.test('API-key auth', async (tt) => {
-  const { app, partner } = await setup(tt)
+forEachStore(t, 'API-key auth', async (tt, build) => {
+  const { app, partner } = await setup(build, tt)
   const acme = await partner('acme')
   const calls = (headers: Record<string, string>) => [
     app.inject({ method: 'POST', url: '/integrations/users', headers, payload: { externalUserId: 'u' } }),
@@ -73,8 +74,8 @@ t.test('API-key auth', async (tt) => {
   tt.equal((await acme.get('u')).statusCode, 200, 'enabled again')
 })
 
-t.test('upsert: 201 then 200, absent unchanged, null clears', async (tt) => {
-  const { partner, store } = await setup(tt)
+forEachStore(t, 'upsert: 201 then 200, absent unchanged, null clears', async (tt, build) => {
+  const { partner, store } = await setup(build, tt)
   const acme = await partner('acme')
   const created = await acme.upsert({
     externalUserId: 'user-42',
@@ -143,8 +144,8 @@ t.test('upsert: 201 then 200, absent unchanged, null clears', async (tt) => {
   tt.same(fetched.json(), cleared.json(), 'GET returns the stored user')
 })
 
-t.test('upsert: strict validation', async (tt) => {
-  const { partner, store } = await setup(tt)
+forEachStore(t, 'upsert: strict validation', async (tt, build) => {
+  const { partner, store } = await setup(build, tt)
   const acme = await partner('acme')
   const bad = async (payload: Record<string, unknown>, paths: string[], what: string) => assertInvalid(tt, await acme.upsert(payload), paths, what)
 
@@ -182,8 +183,8 @@ t.test('upsert: strict validation', async (tt) => {
 
 })
 
-t.test('upsert: bodies are JSON of at most 64 KiB', async (tt) => {
-  const { app, partner } = await setup(tt)
+forEachStore(t, 'upsert: bodies are JSON of at most 64 KiB', async (tt, build) => {
+  const { app, partner } = await setup(build, tt)
   const acme = await partner('acme')
   const raw = (contentType: string, payload: string) =>
     app.inject({ method: 'POST', url: '/integrations/users', headers: { authorization: `Bearer ${acme.key}`, 'content-type': contentType }, payload })
@@ -202,8 +203,8 @@ t.test('upsert: bodies are JSON of at most 64 KiB', async (tt) => {
   tt.equal((await acme.get('u')).statusCode, 404, 'nothing written')
 })
 
-t.test('GET and DELETE', async (tt) => {
-  const { partner } = await setup(tt)
+forEachStore(t, 'GET and DELETE', async (tt, build) => {
+  const { partner } = await setup(build, tt)
   const acme = await partner('acme')
   assertProblem(tt, await acme.get('nobody'), 404, 'not_found', 'GET unknown')
   assertProblem(tt, await acme.del('nobody'), 404, 'not_found', 'DELETE unknown')
@@ -219,8 +220,8 @@ t.test('GET and DELETE', async (tt) => {
   tt.equal(again.json().email, null, 'nothing of the old user comes back')
 })
 
-t.test('externalUserIds are percent-encoded in paths and round-trip', async (tt) => {
-  const { partner, store } = await setup(tt)
+forEachStore(t, 'externalUserIds are percent-encoded in paths and round-trip', async (tt, build) => {
+  const { partner, store } = await setup(build, tt)
   const acme = await partner('acme')
   const ids = [
     'a/b',
@@ -264,8 +265,8 @@ t.test('externalUserIds are percent-encoded in paths and round-trip', async (tt)
   assertInvalid(tt, await acme.get('漢'.repeat(256)), ['params/externalUserId'], '256-char id in a path')
 })
 
-t.test('isolation: one partner never reaches another partner’s users', async (tt) => {
-  const { partner, store } = await setup(tt)
+forEachStore(t, 'isolation: one partner never reaches another partner’s users', async (tt, build) => {
+  const { partner, store } = await setup(build, tt)
   const a = await partner('partner-a')
   const b = await partner('partner-b')
 
@@ -302,8 +303,8 @@ t.test('isolation: one partner never reaches another partner’s users', async (
 
 // WHATWG URL clients (fetch, browsers, light-my-request) remove `.`/`..` segments — even as %2E — before
 // sending, so these ids are reachable only by a client that sends the path as written, as curl does.
-t.test('dot-segment ids round-trip when the path is sent as written', async (tt) => {
-  const { app, partner, store } = await setup(tt)
+forEachStore(t, 'dot-segment ids round-trip when the path is sent as written', async (tt, build) => {
+  const { app, partner, store } = await setup(build, tt)
   const acme = await partner('acme')
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as { port: number }

@@ -1,15 +1,16 @@
 // /me with a partner's claim rules (mapped user id, optional iat, required claim values) and the key views' lastVerifiedAt, over HTTP.
 import t, { type Test } from 'tap'
-import { admin, build } from '../helpers/build-app.js'
+import { admin } from '../helpers/build-app.js'
 import { startJwksServer } from '../helpers/jwks-server.js'
 import { makeKey } from '../helpers/keys.js'
 import { mint } from '../helpers/mint.js'
 import { createApiKey, createPartner } from '../helpers/partners.js'
+import { type Build, forEachStore } from '../helpers/stores.js'
 
 const NS = 'https://cointracker.com/claims/'
 const ISSUER = 'https://kit-partner.example'
 
-async function setup(tt: Test) {
+async function setup(build: Build, tt: Test) {
   const built = await build(tt)
   const keys = [makeKey('kit-a'), makeKey('kit-b')]
   const jwks = await startJwksServer(tt, keys.map((k) => k.publicJwk))
@@ -34,15 +35,15 @@ async function setup(tt: Test) {
   return { ...built, keys, apiKey, token, me, check, adminKeys, partnerKeys }
 }
 
-t.test('an embedded-kit token without sub or iat provisions the user its mapped claim names', async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, 'an embedded-kit token without sub or iat provisions the user its mapped claim names', async (tt, build) => {
+  const s = await setup(build, tt)
   const res = await s.me(await s.token())
   tt.equal(res.statusCode, 200, res.body)
   tt.match(res.json(), { user: { partnerId: 'kit', externalUserId: 'user-42', provisionedBy: 'jit' } })
 })
 
-t.test('a required claim with another value is 401 claim_mismatch; an absent one missing_claim', async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, 'a required claim with another value is 401 claim_mismatch; an absent one missing_claim', async (tt, build) => {
+  const s = await setup(build, tt)
   const mismatch = await s.me(await s.token({ [`${NS}partner_name`]: 'acme-old' }))
   tt.equal(mismatch.statusCode, 401)
   tt.equal(mismatch.headers['www-authenticate'], 'Bearer realm="gatehouse", error="invalid_token", error_description="claim_mismatch"')
@@ -54,8 +55,8 @@ t.test('a required claim with another value is 401 claim_mismatch; an absent one
   tt.equal(await s.store.users.get('kit', 'user-42'), null, 'no refused token provisions anyone')
 })
 
-t.test('the key views show lastVerifiedAt: set by /me and its cached hits, untouched by token checks', async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, 'the key views show lastVerifiedAt: set by /me and its cached hits, untouched by token checks', async (tt, build) => {
+  const s = await setup(build, tt)
   const token = await s.token({}, s.keys[1]!)
   const checked = await s.check(token)
   tt.equal(checked.json().valid, true, checked.body)
@@ -85,8 +86,8 @@ t.test('the key views show lastVerifiedAt: set by /me and its cached hits, untou
   tt.match(await s.adminKeys(), { keys: [{}, { kid: 'kit-b', lastVerifiedAt: later }] }, 'a refused token is no acceptance')
 })
 
-t.test('a token without kid is verified by whichever of the two keys signed it; the token check names it', async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, 'a token without kid is verified by whichever of the two keys signed it; the token check names it', async (tt, build) => {
+  const s = await setup(build, tt)
   const now = Math.floor(s.clock.now / 1000)
   const claims = { iss: ISSUER, aud: 'https://embedded.cointracker.com', [`${NS}partner_name`]: 'acme', [`${NS}partner_user_id`]: 'user-7' }
   const noKid = await mint(s.keys[1]!, claims, { now, omitKid: true })

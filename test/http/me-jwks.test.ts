@@ -1,17 +1,18 @@
 // /me against a real JWKS server: fetch counts, rotation, stale-if-error, and failures that stay contained.
 import { randomUUID } from 'node:crypto'
 import t, { type Test } from 'tap'
-import { admin, build } from '../helpers/build-app.js'
+import { admin } from '../helpers/build-app.js'
 import { startJwksServer } from '../helpers/jwks-server.js'
 import { makeKey } from '../helpers/keys.js'
 import { partnerFields } from '../helpers/partner-fields.js'
 import { mint } from '../helpers/mint.js'
 import { createPartner } from '../helpers/partners.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { type Build, forEachStore } from '../helpers/stores.js'
 
 type T = Test
 
-async function partnerWithJwks(tt: T, env?: Record<string, string>) {
+async function partnerWithJwks(build: Build, tt: T, env?: Record<string, string>) {
   const built = await build(tt, { env })
   const key = makeKey('k1')
   const jwks = await startJwksServer(tt, [key.publicJwk])
@@ -30,8 +31,8 @@ async function coldPartner(s: Awaited<ReturnType<typeof partnerWithJwks>>, id: s
   await s.app.services.directory.sync()
 }
 
-t.test('100 concurrent cold requests for a new partner make exactly one JWKS fetch', async (tt) => {
-  const s = await partnerWithJwks(tt)
+forEachStore(t, '100 concurrent cold requests for a new partner make exactly one JWKS fetch', async (tt, build) => {
+  const s = await partnerWithJwks(build, tt)
   await coldPartner(s, 'cold', s.jwks.url)
   const tokens = await Promise.all(Array.from({ length: 100 }, (_, i) => mint(s.key, { iss: 'https://cold.example', sub: `u${i}` }, { now: s.nowSec() })))
   const results = await Promise.all(tokens.map((tok) => s.me(tok)))
@@ -40,8 +41,8 @@ t.test('100 concurrent cold requests for a new partner make exactly one JWKS fet
   tt.comment(`cold fetches for 100 concurrent requests: ${s.jwks.requests}`)
 })
 
-t.test('200 random unknown kids cost at most two fetches', async (tt) => {
-  const s = await partnerWithJwks(tt)
+forEachStore(t, '200 random unknown kids cost at most two fetches', async (tt, build) => {
+  const s = await partnerWithJwks(build, tt)
   await coldPartner(s, 'flood', s.jwks.url)
   const before = s.jwks.requests
   const tokens = await Promise.all(
@@ -58,8 +59,8 @@ t.test('200 random unknown kids cost at most two fetches', async (tt) => {
   tt.comment(`fetches for 200 random kids: ${s.jwks.requests - before}`)
 })
 
-t.test('rotation: new key beside old, then old removed, with no admin action', async (tt) => {
-  const s = await partnerWithJwks(tt)
+forEachStore(t, 'rotation: new key beside old, then old removed, with no admin action', async (tt, build) => {
+  const s = await partnerWithJwks(build, tt)
   await createPartner(s.app, { id: 'rot', jwtIssuer: 'https://rot.example', jwksUrl: s.jwks.url })
   const oldToken = await mint(s.key, { iss: 'https://rot.example', sub: 'u' }, { now: s.nowSec(), lifetime: 3000 })
   tt.equal((await s.me(oldToken)).statusCode, 200)
@@ -79,8 +80,8 @@ t.test('rotation: new key beside old, then old removed, with no admin action', a
   tt.equal(res.json().code, 'unknown_key', 'old key removed: the cached result is forgotten too')
 })
 
-t.test('same-kid key replacement is picked up after one failed signature', async (tt) => {
-  const s = await partnerWithJwks(tt)
+forEachStore(t, 'same-kid key replacement is picked up after one failed signature', async (tt, build) => {
+  const s = await partnerWithJwks(build, tt)
   await createPartner(s.app, { id: 'same', jwtIssuer: 'https://same.example', jwksUrl: s.jwks.url })
   const replacement = makeKey('k1-replacement')
   const jwk = { ...replacement.publicJwk, kid: 'k1' }
@@ -92,8 +93,8 @@ t.test('same-kid key replacement is picked up after one failed signature', async
   tt.equal(s.jwks.requests - before, 1, 'one refetch')
 })
 
-t.test('JWKS answering 500 after warm-up: cached keys keep working', async (tt) => {
-  const s = await partnerWithJwks(tt)
+forEachStore(t, 'JWKS answering 500 after warm-up: cached keys keep working', async (tt, build) => {
+  const s = await partnerWithJwks(build, tt)
   await createPartner(s.app, { id: 'warm', jwtIssuer: 'https://warm.example', jwksUrl: s.jwks.url })
   s.jwks.setHandler((_req, res) => {
     res.statusCode = 500
@@ -111,8 +112,8 @@ t.test('JWKS answering 500 after warm-up: cached keys keep working', async (tt) 
   tt.ok(view.json().lastError)
 })
 
-t.test('cold partner whose JWKS fails answers 503 jwks_unavailable while other partners stay fast', async (tt) => {
-  const s = await partnerWithJwks(tt, { LOG_LEVEL: 'silent' })
+forEachStore(t, 'cold partner whose JWKS fails answers 503 jwks_unavailable while other partners stay fast', async (tt, build) => {
+  const s = await partnerWithJwks(build, tt, { LOG_LEVEL: 'silent' })
   await createPartner(s.app, { id: 'healthy', jwtIssuer: 'https://healthy.example', jwksUrl: s.jwks.url })
   const healthyToken = await mint(s.key, { iss: 'https://healthy.example', sub: 'u' }, { now: s.nowSec() })
 
@@ -154,8 +155,8 @@ t.test('cold partner whose JWKS fails answers 503 jwks_unavailable while other p
   tt.comment(`20 healthy-partner requests: ${healthyMs} ms in total`)
 })
 
-t.test('loopback JWKS is refused when JWKS_ALLOW_PRIVATE_NETWORK is off', async (tt) => {
-  const s = await partnerWithJwks(tt, { JWKS_ALLOW_PRIVATE_NETWORK: 'false' })
+forEachStore(t, 'loopback JWKS is refused when JWKS_ALLOW_PRIVATE_NETWORK is off', async (tt, build) => {
+  const s = await partnerWithJwks(build, tt, { JWKS_ALLOW_PRIVATE_NETWORK: 'false' })
   // Written around the API, as a record made while the flag was on would be.
   await coldPartner(s, 'sneaky', `http://localhost:${new URL(s.jwks.url).port}/jwks.json`)
   const res = await s.me(await mint(s.key, { iss: 'https://sneaky.example', sub: 'u' }, { now: s.nowSec() }))
@@ -166,14 +167,14 @@ t.test('loopback JWKS is refused when JWKS_ALLOW_PRIVATE_NETWORK is off', async 
   tt.equal(create.statusCode, 400, 'http loopback URL refused at write time')
 })
 
-t.test('a /me refused for want of keys learns only jwks_unavailable; the key view keeps the reason', async (tt) => {
+forEachStore(t, 'a /me refused for want of keys learns only jwks_unavailable; the key view keeps the reason', async (tt, build) => {
   const cases = [
     { id: 'down', privateNetwork: 'true', reason: /500/ },
     // Written around the API, as a record made while private networks were allowed would be.
     { id: 'private', privateNetwork: 'false', reason: /https|127\.0\.0\.1|loopback|private/ },
   ]
   for (const { id, privateNetwork, reason } of cases) {
-    const s = await partnerWithJwks(tt, { JWKS_ALLOW_PRIVATE_NETWORK: privateNetwork })
+    const s = await partnerWithJwks(build, tt, { JWKS_ALLOW_PRIVATE_NETWORK: privateNetwork })
     s.jwks.setHandler((_req, res) => {
       res.statusCode = 500
       res.end('down')
@@ -190,8 +191,8 @@ t.test('a /me refused for want of keys learns only jwks_unavailable; the key vie
   }
 })
 
-t.test('only the first 100 keys of a JWKS count: the kid of key #120 is unknown_key', async (tt) => {
-  const s = await partnerWithJwks(tt)
+forEachStore(t, 'only the first 100 keys of a JWKS count: the kid of key #120 is unknown_key', async (tt, build) => {
+  const s = await partnerWithJwks(build, tt)
   s.jwks.setKeys(Array.from({ length: 150 }, (_, i) => ({ ...s.key.publicJwk, kid: `key-${i + 1}` })))
   await createPartner(s.app, { id: 'many', jwtIssuer: 'https://many.example', jwksUrl: s.jwks.url })
   const withKid = async (kid: string) => s.me(await mint(s.key, { iss: 'https://many.example', sub: 'u' }, { now: s.nowSec(), header: { kid } }))

@@ -2,15 +2,15 @@
 import { constants, createHmac, generateKeyPairSync, type KeyObject, randomBytes, sign as cryptoSign } from 'node:crypto'
 import { type AddressInfo, connect } from 'node:net'
 import t, { type Test } from 'tap'
-import { build } from '../helpers/build-app.js'
 import { startJwksServer } from '../helpers/jwks-server.js'
 import { makeKey } from '../helpers/keys.js'
 import { mint, rawToken } from '../helpers/mint.js'
 import { createPartner } from '../helpers/partners.js'
+import { type Build, forEachStore } from '../helpers/stores.js'
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 
-async function setup(tt: Test, audience?: string) {
+async function setup(build: Build, tt: Test, audience?: string) {
   const built = await build(tt)
   const key = makeKey('k1')
   const jwks = await startJwksServer(tt, [key.publicJwk])
@@ -29,8 +29,8 @@ function expectRefusal(tt: Test, res: { statusCode: number; headers: Record<stri
   else tt.equal(res.headers['www-authenticate'], `Bearer realm="gatehouse", error="invalid_token", error_description="${code}"`)
 }
 
-t.test('valid JWKS token is accepted and provisions the user', async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, 'valid JWKS token is accepted and provisions the user', async (tt, build) => {
+  const s = await setup(build, tt)
   const res = await s.me(await mint(s.key, { iss: s.iss, sub: 'user-1' }, { now: s.now }))
   tt.equal(res.statusCode, 200)
   tt.same(res.json().partner, { id: 'acme', name: 'Partner acme' })
@@ -38,8 +38,8 @@ t.test('valid JWKS token is accepted and provisions the user', async (tt) => {
   tt.equal(res.json().user.provisionedBy, 'jit')
 })
 
-t.test('every refusal code of the table comes from a real token', async (tt) => {
-  const s = await setup(tt, 'gatehouse')
+forEachStore(t, 'every refusal code of the table comes from a real token', async (tt, build) => {
+  const s = await setup(build, tt, 'gatehouse')
   const base = { iss: s.iss, sub: 'u', aud: 'gatehouse' }
   const ok = await mint(s.key, base, { now: s.now })
   tt.equal((await s.me(ok)).statusCode, 200, 'control token passes')
@@ -90,16 +90,16 @@ t.test('every refusal code of the table comes from a real token', async (tt) => 
   expectRefusal(tt, await s.me(ok), 'partner_disabled')
 })
 
-t.test('skew: exp within CLOCK_SKEW_SECONDS still passes; just beyond is refused', async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, 'skew: exp within CLOCK_SKEW_SECONDS still passes; just beyond is refused', async (tt, build) => {
+  const s = await setup(build, tt)
   const base = { iss: s.iss, sub: 'u' }
   tt.equal((await s.me(await mint(s.key, base, { now: s.now - 630, lifetime: 600 }))).statusCode, 200, 'expired 30 s ago, skew 60')
   expectRefusal(tt, await s.me(await mint(s.key, base, { now: s.now - 661, lifetime: 600 })), 'token_expired')
   tt.equal((await s.me(await mint(s.key, base, { now: s.now + 30 }))).statusCode, 200, 'iat 30 s ahead, skew 60')
 })
 
-t.test('aud as string and as array, static SPKI and PKCS#1 keys, no-kid against a one-key JWKS', async (tt) => {
-  const s = await setup(tt, 'gatehouse')
+forEachStore(t, 'aud as string and as array, static SPKI and PKCS#1 keys, no-kid against a one-key JWKS', async (tt, build) => {
+  const s = await setup(build, tt, 'gatehouse')
   tt.equal((await s.me(await mint(s.key, { iss: s.iss, sub: 'a', aud: 'gatehouse' }, { now: s.now }))).statusCode, 200)
   tt.equal((await s.me(await mint(s.key, { iss: s.iss, sub: 'b', aud: ['x', 'gatehouse'] }, { now: s.now }))).statusCode, 200)
   tt.equal((await s.me(await mint(s.key, { iss: s.iss, sub: 'c', aud: 'gatehouse' }, { now: s.now, omitKid: true }))).statusCode, 200)
@@ -113,8 +113,8 @@ t.test('aud as string and as array, static SPKI and PKCS#1 keys, no-kid against 
   expectRefusal(tt, await s.me(await mint(spki, { iss: 'https://pkcs1.example', sub: 'x' }, { now: s.now })), 'invalid_signature')
 })
 
-t.test('a no-kid token is verified by either key of a two-key rotation, and refused with a kid request once four keys are usable', async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, 'a no-kid token is verified by either key of a two-key rotation, and refused with a kid request once four keys are usable', async (tt, build) => {
+  const s = await setup(build, tt)
   const next = makeKey('k2')
   const refresh = () => s.app.inject({ method: 'POST', url: '/admin/partners/acme/keys/refresh', headers: { authorization: 'Bearer test-admin-token-0123456789abcdef' } })
   s.jwks.setKeys([s.key.publicJwk, next.publicJwk])
@@ -129,8 +129,8 @@ t.test('a no-kid token is verified by either key of a two-key rotation, and refu
   tt.match(refused.json().detail, /put the signing key's kid in the token header$/)
 })
 
-t.test('attacks are refused', async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, 'attacks are refused', async (tt, build) => {
+  const s = await setup(build, tt)
   const claims = { iss: s.iss, sub: 'victim', iat: s.now, exp: s.now + 300 }
 
   // alg none with an empty signature.
@@ -177,8 +177,8 @@ t.test('attacks are refused', async (tt) => {
   tt.equal(attackerJwks.requests, 0, 'the attacker JWKS server received zero requests')
 })
 
-t.test('token refusal bodies never echo the token', async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, 'token refusal bodies never echo the token', async (tt, build) => {
+  const s = await setup(build, tt)
   const token = await mint(s.key, { iss: s.iss, sub: 'u' }, { now: s.now - 7200 })
   const res = await s.me(token)
   tt.equal(res.json().code, 'token_expired')
@@ -186,8 +186,8 @@ t.test('token refusal bodies never echo the token', async (tt) => {
   tt.notOk(res.body.includes(token.split('.')[1]!), 'payload not echoed')
 })
 
-t.test('a partner edit holds on the very next request', async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, 'a partner edit holds on the very next request', async (tt, build) => {
+  const s = await setup(build, tt)
   const token = await mint(s.key, { iss: s.iss, sub: 'u' }, { now: s.now })
   tt.equal((await s.me(token)).statusCode, 200)
   tt.equal((await s.me(token)).statusCode, 200, 'served from the result cache')
@@ -202,8 +202,8 @@ t.test('a partner edit holds on the very next request', async (tt) => {
 })
 
 
-t.test('a signature spelled non-canonically is malformed_token, not a second valid token', async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, 'a signature spelled non-canonically is malformed_token, not a second valid token', async (tt, build) => {
+  const s = await setup(build, tt)
   const token = await mint(s.key, { iss: s.iss, sub: 'u' }, { now: s.now })
   // A 2048-bit signature is 342 base64url characters: the last one carries 4 unused bits.
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
@@ -213,8 +213,8 @@ t.test('a signature spelled non-canonically is malformed_token, not a second val
   expectRefusal(tt, await s.me(sibling), 'malformed_token')
 })
 
-t.test('JWKS keys: 4096 bits verifies; e = 3 or over 4096 bits is unknown_key; under 2048 is weak_key', async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, 'JWKS keys: 4096 bits verifies; e = 3 or over 4096 bits is unknown_key; under 2048 is weak_key', async (tt, build) => {
+  const s = await setup(build, tt)
   const big = makeKey('big', 4096)
   const e3 = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 3 })
   const weak = makeKey('weak', 1024)

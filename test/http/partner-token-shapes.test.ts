@@ -3,12 +3,12 @@
 import t, { type Test } from 'tap'
 import { type DevKey, generateDevKey, type MintInput, mintDevToken } from '../../src/cli/dev-keys.js'
 import { EMBEDDED_KIT_CLAIMS } from '../../src/cli/dev-token-shapes.js'
-import { build } from '../helpers/build-app.js'
 import { startJwksServer } from '../helpers/jwks-server.js'
 import { createPartner } from '../helpers/partners.js'
 import { assertProblem } from '../helpers/problem.js'
+import { type Build, forEachStore } from '../helpers/stores.js'
 
-async function setup(tt: Test, keys: DevKey[]) {
+async function setup(build: Build, tt: Test, keys: DevKey[]) {
   const built = await build(tt)
   const server = await startJwksServer(tt, keys.map((k) => k.publicJwk))
   const now = Math.floor(built.clock.now / 1000)
@@ -18,9 +18,9 @@ async function setup(tt: Test, keys: DevKey[]) {
   return { ...built, server, now, me, sign }
 }
 
-t.test('embedded kit: no sub, no iat, namespaced user id and partner slug, an audience', async (tt) => {
+forEachStore(t, 'embedded kit: no sub, no iat, namespaced user id and partner slug, an audience', async (tt, build) => {
   const key = await generateDevKey({ kid: 'kit-1' })
-  const s = await setup(tt, [key])
+  const s = await setup(build, tt, [key])
   const iss = 'https://auth.kit.example'
   const aud = 'https://embedded.gatehouse.example'
   await createPartner(s.app, {
@@ -46,9 +46,9 @@ t.test('embedded kit: no sub, no iat, namespaced user id and partner slug, an au
   assertProblem(tt, await s.me(await kit({ ttlSeconds: 3600 })), 401, 'token_lifetime_too_long', 'exp − now over the 900 s maximum')
 })
 
-t.test('custom JWT: signed without kid through a rotation, aud as an array, no iat', async (tt) => {
+forEachStore(t, 'custom JWT: signed without kid through a rotation, aud as an array, no iat', async (tt, build) => {
   const [old, next] = [await generateDevKey({ kid: 'old' }), await generateDevKey({ kid: 'new' })]
-  const s = await setup(tt, [old, next])
+  const s = await setup(build, tt, [old, next])
   const iss = 'proj_0123456789'
   await createPartner(s.app, { id: 'custom', jwtIssuer: iss, jwksUrl: s.server.url, jwtAudience: 'gatehouse', requireIssuedAt: false })
   const custom = (key: DevKey, input: Partial<MintInput> = {}) => s.sign(key, { preset: 'custom-jwt', iss, sub: 'u-1', aud: 'gatehouse', email: 'ada@example.com', ...input })
@@ -67,9 +67,9 @@ t.test('custom JWT: signed without kid through a rotation, aud as an array, no i
   assertProblem(tt, await s.me(await custom(old, { iss: 'proj_strict' })), 401, 'missing_claim', 'a partner that requires iat')
 })
 
-t.test('OpenID Connect: keys through discovery, user id from client_user_id, email from identifier, access tokens only', async (tt) => {
+forEachStore(t, 'OpenID Connect: keys through discovery, user id from client_user_id, email from identifier, access tokens only', async (tt, build) => {
   const key = await generateDevKey({ kid: 'oidc-1' })
-  const s = await setup(tt, [key])
+  const s = await setup(build, tt, [key])
   const origin = `http://127.0.0.1:${s.server.port}`
   s.server.setHandler((req, res) => {
     res.setHeader('content-type', 'application/json')

@@ -2,17 +2,18 @@
 // token carried them and never the token itself; sampled so a flood costs a bounded number of writes.
 import t, { type Test } from 'tap'
 import { REFUSALS_PER_SECOND } from '../../src/http/refusal-recorder.js'
-import { admin, build } from '../helpers/build-app.js'
+import { admin } from '../helpers/build-app.js'
 import { makeKey } from '../helpers/keys.js'
 import { mint } from '../helpers/mint.js'
 import { createApiKey, createPartner, type PartnerSetup } from '../helpers/partners.js'
 import { assertInvalid, assertProblem } from '../helpers/problem.js'
+import { type Build, forEachStore } from '../helpers/stores.js'
 
 const key = makeKey('refusals')
 const wrongKey = makeKey('refusals-forger')
 const ISS = 'https://acme.example'
 
-async function setup(tt: Test, partner: Partial<PartnerSetup> = {}) {
+async function setup(build: Build, tt: Test, partner: Partial<PartnerSetup> = {}) {
   // Failed authentications per address would otherwise answer 429 long before a flood is over.
   const built = await build(tt, { env: { AUTH_FAILURES_PER_MINUTE: '0' } })
   // At the start of a minute, so the seconds a test moves the clock stay within that minute.
@@ -36,8 +37,8 @@ async function setup(tt: Test, partner: Partial<PartnerSetup> = {}) {
   return { ...built, partnerApi, now, me, feed, writes: () => writes }
 }
 
-t.test("a refused token of a known partner reaches that partner's feed with the values it carried, never the token", async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, "a refused token of a known partner reaches that partner's feed with the values it carried, never the token", async (tt, build) => {
+  const s = await setup(build, tt)
   const expired = await mint(key, { iss: ISS, sub: 'user-42', aud: ['gatehouse', 'other'] }, { now: s.now - 1000, lifetime: 600 })
   assertProblem(tt, await s.me(expired), 401, 'token_expired')
   const items = await s.feed()
@@ -68,8 +69,8 @@ t.test("a refused token of a known partner reaches that partner's feed with the 
   tt.equal((await s.feed()).length, 2)
 })
 
-t.test("a mapped partner's feed shows the mapped user id claim as sub; partners never see each other's refusals", async (tt) => {
-  const s = await setup(tt, { claimMapping: { externalUserId: 'https://acme.example/claims/user_id' } })
+forEachStore(t, "a mapped partner's feed shows the mapped user id claim as sub; partners never see each other's refusals", async (tt, build) => {
+  const s = await setup(build, tt, { claimMapping: { externalUserId: 'https://acme.example/claims/user_id' } })
   await createPartner(s.app, { id: 'other', jwtIssuer: 'https://other.example', jwtPublicKey: wrongKey.spkiPem })
   const otherApi = { authorization: `Bearer ${await createApiKey(s.app, 'other')}` }
   assertProblem(tt, await s.me(await mint(key, { iss: ISS, sub: 'ignored', 'https://acme.example/claims/user_id': 'mapped-7', aud: 'nope' }, { now: s.now })), 401, 'audience_mismatch')
@@ -81,8 +82,8 @@ t.test("a mapped partner's feed shows the mapped user id claim as sub; partners 
   assertProblem(tt, await s.app.inject({ method: 'GET', url: '/admin/partners/nope/refusals', headers: admin }), 404, 'not_found')
 })
 
-t.test('limit is 1–200 (default 50), newest first', async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, 'limit is 1–200 (default 50), newest first', async (tt, build) => {
+  const s = await setup(build, tt)
   // One code per minute is always kept: move the clock a minute between refusals so every one is written.
   for (let i = 0; i < 55; i++) {
     await s.me(await mint(key, { iss: ISS, sub: `u${i}`, aud: 'gatehouse' }, { now: s.now - 1000, lifetime: 600 }))
@@ -99,8 +100,8 @@ t.test('limit is 1–200 (default 50), newest first', async (tt) => {
   assertInvalid(tt, await s.app.inject({ method: 'GET', url: '/admin/partners/acme/refusals?limit=0', headers: admin }), ['querystring/limit'], 'admin limit=0')
 })
 
-t.test(`a burst of 10,000 refused tokens writes at most one per code plus ${REFUSALS_PER_SECOND}, and keeps the first refusal of each code in the minute`, async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, `a burst of 10,000 refused tokens writes at most one per code plus ${REFUSALS_PER_SECOND}, and keeps the first refusal of each code in the minute`, async (tt, build) => {
+  const s = await setup(build, tt)
   const tokens = {
     token_expired: await mint(key, { iss: ISS, sub: 'a', aud: 'gatehouse' }, { now: s.now - 1000, lifetime: 600 }),
     invalid_signature: await mint(wrongKey, { iss: ISS, sub: 'b', aud: 'gatehouse' }, { now: s.now }),
@@ -133,8 +134,8 @@ t.test(`a burst of 10,000 refused tokens writes at most one per code plus ${REFU
   tt.ok(s.writes() - before - REFUSALS_PER_SECOND >= codes.length, 'a new minute keeps the first of each code again')
 })
 
-t.test('a failing refusal write never changes the /me answer: it is logged and counted', async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, 'a failing refusal write never changes the /me answer: it is logged and counted', async (tt, build) => {
+  const s = await setup(build, tt)
   s.store.refusals.record = async () => {
     throw new Error('database is down')
   }

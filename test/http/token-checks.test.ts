@@ -1,12 +1,13 @@
 // POST /integrations/token-checks, the key views and the refresh hooks (docs/reference.md, Partner API and Admin API).
 import t, { type Test } from 'tap'
-import { admin, build } from '../helpers/build-app.js'
+import { admin } from '../helpers/build-app.js'
 import { startJwksServer } from '../helpers/jwks-server.js'
 import { makeKey } from '../helpers/keys.js'
 import { mint } from '../helpers/mint.js'
 import { createApiKey, createPartner } from '../helpers/partners.js'
+import { type Build, forEachStore } from '../helpers/stores.js'
 
-async function setup(tt: Test) {
+async function setup(build: Build, tt: Test) {
   const built = await build(tt)
   const key = makeKey('k1')
   const jwks = await startJwksServer(tt, [key.publicJwk])
@@ -18,8 +19,8 @@ async function setup(tt: Test) {
   return { ...built, key, jwks, apiKey, now, check }
 }
 
-t.test('a valid token is reported valid, check by check, and nobody is provisioned', async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, 'a valid token is reported valid, check by check, and nobody is provisioned', async (tt, build) => {
+  const s = await setup(build, tt)
   const res = await s.check(await mint(s.key, { iss: 'https://acme.example', sub: 'u1', aud: 'y' }, { now: s.now }))
   tt.equal(res.statusCode, 200)
   const body = res.json()
@@ -35,8 +36,8 @@ t.test('a valid token is reported valid, check by check, and nobody is provision
   tt.equal(await s.store.users.get('acme', 'u1'), null, 'no user provisioned')
 })
 
-t.test('failures name the check and say why in actionable words', async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, 'failures name the check and say why in actionable words', async (tt, build) => {
+  const s = await setup(build, tt)
   const expired = await s.check(await mint(s.key, { iss: 'https://acme.example', sub: 'u', aud: 'y' }, { now: s.now - 642, lifetime: 540 }))
   tt.match(expired.json(), { valid: false, code: 'token_expired', detail: 'expired 102 s ago (skew 60 s)' })
   tt.match(expired.json().checks.find((c: { name: string }) => c.name === 'audience'), { ok: true }, 'later checks still run')
@@ -58,8 +59,8 @@ t.test('failures name the check and say why in actionable words', async (tt) => 
   tt.equal((await s.check(42)).statusCode, 400, 'token must be a string')
 })
 
-t.test("another partner's token is not yours", async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, "another partner's token is not yours", async (tt, build) => {
+  const s = await setup(build, tt)
   const other = makeKey('other')
   await createPartner(s.app, { id: 'other', jwtIssuer: 'https://other.example', jwtPublicKey: other.spkiPem })
   const res = await s.check(await mint(other, { iss: 'https://other.example', sub: 'u' }, { now: s.now }))
@@ -67,8 +68,8 @@ t.test("another partner's token is not yours", async (tt) => {
   tt.match(res.json().detail, /not your issuer/)
 })
 
-t.test('key view: the verifier view with per-key reasons, and admin refresh', async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, 'key view: the verifier view with per-key reasons, and admin refresh', async (tt, build) => {
+  const s = await setup(build, tt)
   const weak = makeKey('weak', 1024)
   s.jwks.setKeys([s.key.publicJwk, weak.publicJwk, { kty: 'EC', kid: 'ec', crv: 'P-256', x: 'a', y: 'b' }, { ...makeKey('enc').publicJwk, use: 'enc' }])
   s.jwks.setHeaders({ 'cache-control': 'max-age=120' })
@@ -94,8 +95,8 @@ t.test('key view: the verifier view with per-key reasons, and admin refresh', as
   tt.equal((await s.app.inject({ method: 'GET', url: '/admin/partners/nope/keys', headers: admin })).statusCode, 404)
 })
 
-t.test('Cache-Control max-age is clamped to [60 s, 24 h]', async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, 'Cache-Control max-age is clamped to [60 s, 24 h]', async (tt, build) => {
+  const s = await setup(build, tt)
   const refresh = async (cacheControl: string) => {
     s.jwks.setHeaders({ 'cache-control': cacheControl })
     const v = (await s.app.inject({ method: 'POST', url: '/admin/partners/acme/keys/refresh', headers: admin })).json()
@@ -108,8 +109,8 @@ t.test('Cache-Control max-age is clamped to [60 s, 24 h]', async (tt) => {
   tt.equal(await refresh(''), 600, 'default 10 min')
 })
 
-t.test('a partner announces a rotation itself, at most once per 10 s', async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, 'a partner announces a rotation itself, at most once per 10 s', async (tt, build) => {
+  const s = await setup(build, tt)
   const k2 = makeKey('k2')
   s.jwks.setKeys([s.key.publicJwk, k2.publicJwk])
   const refresh = () => s.app.inject({ method: 'POST', url: '/integrations/keys/refresh', headers: { authorization: `Bearer ${s.apiKey}` } })
@@ -131,8 +132,8 @@ t.test('a partner announces a rotation itself, at most once per 10 s', async (tt
   tt.equal((await refresh()).statusCode, 200, 'allowed again after 10 s')
 })
 
-t.test('partner writes with a jwksUrl report warnings, never failing the write', async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, 'partner writes with a jwksUrl report warnings, never failing the write', async (tt, build) => {
+  const s = await setup(build, tt)
   const mixed = await startJwksServer(tt, [makeKey('good').publicJwk, makeKey('tiny', 1024).publicJwk])
   const ok = await createPartner(s.app, { id: 'mixed', jwtIssuer: 'https://mixed.example', jwksUrl: mixed.url })
   tt.match(ok.warnings, [/key tiny skipped: modulus is 1024 bits/])
@@ -151,8 +152,8 @@ t.test('partner writes with a jwksUrl report warnings, never failing the write',
   tt.notOk('warnings' in renamed.json(), 'no jwksUrl written, no warnings')
 })
 
-t.test('a token check previews the user the token would provision, says which claim the user id came from, and writes nothing', async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, 'a token check previews the user the token would provision, says which claim the user id came from, and writes nothing', async (tt, build) => {
+  const s = await setup(build, tt)
   const res = await s.check(await mint(s.key, { iss: 'https://acme.example', sub: 'u1', aud: 'y', email: 'ada@example.com', countryCode: 'gb', locale: 'not a locale!' }, { now: s.now }))
   const body = res.json()
   tt.equal(body.valid, true)
@@ -174,8 +175,8 @@ t.test('a token check previews the user the token would provision, says which cl
   tt.match(expired.json(), { code: 'token_expired', user: { externalUserId: 'u1', exists: false } }, 'a later failure still previews the user')
 })
 
-t.test("a token check previews an existing user's profile update, and reports a revoked token token_revoked, without writing", async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, "a token check previews an existing user's profile update, and reports a revoked token token_revoked, without writing", async (tt, build) => {
+  const s = await setup(build, tt)
   const patched = await s.app.inject({ method: 'PATCH', url: '/admin/partners/acme', headers: admin, payload: { profileUpdate: 'fillEmpty' } })
   tt.equal(patched.statusCode, 200, patched.body)
   const partnerApi = { authorization: `Bearer ${s.apiKey}` }
@@ -195,8 +196,8 @@ t.test("a token check previews an existing user's profile update, and reports a 
   tt.match(revoked.user, { exists: true, profile: { email: 'stored@example.com', displayName: null } }, 'a revoked token would write nothing')
 })
 
-t.test('GET /integrations/keys answers the calling partner its own key view, as the admin view shows it', async (tt) => {
-  const s = await setup(tt)
+forEachStore(t, 'GET /integrations/keys answers the calling partner its own key view, as the admin view shows it', async (tt, build) => {
+  const s = await setup(build, tt)
   const own = await s.app.inject({ method: 'GET', url: '/integrations/keys', headers: { authorization: `Bearer ${s.apiKey}` } })
   tt.equal(own.statusCode, 200)
   tt.same(own.json(), (await s.app.inject({ method: 'GET', url: '/admin/partners/acme/keys', headers: admin })).json())
