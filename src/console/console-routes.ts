@@ -5,6 +5,7 @@ import { AppError } from '../errors.js'
 import { AuditQuerySchema } from '../http/schemas/partner-schemas.js'
 import { RefusalsQuerySchema } from '../http/schemas/refusal-schemas.js'
 import {
+  DEFAULT_AUDIT_LIMIT,
   listAudit,
   listPartnerApiKeys,
   partnerKeyView,
@@ -201,8 +202,9 @@ export default async function consoleRoutes(app: FastifyInstance): Promise<void>
   app.get('/audit', async (request, reply) => {
     const query = parsedQuery(AuditQuerySchema, request.query)
     const entries = await listAudit(store, query)
-    const limit = query.limit ?? 50
-    return sendPage(request, reply, 200, { title: 'Audit', body: auditPage(entries, { ...query, limit }, await store.partners.list()) })
+    const limit = query.limit ?? DEFAULT_AUDIT_LIMIT
+    const body = auditPage(entries, { ...query, limit, pageSize: query.limit }, await store.partners.list())
+    return sendPage(request, reply, 200, { title: 'Audit', body })
   })
 
   app.get('/users', async (request, reply) => {

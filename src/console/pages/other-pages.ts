@@ -85,7 +85,8 @@ export function refusalsPage(partner: PartnerRecord, refusals: RefusalRecord[]):
 <tbody>${rows.length ? rows : html`<tr><td colspan="8">No refusals</td></tr>`}</tbody></table></div>`
 }
 
-export function auditPage(entries: AuditEntry[], query: { partnerId?: string; limit: number; before?: number }, partners: PartnerRecord[]): Html {
+/** `query.limit` is the page size used; `pageSize` the one the admin asked for, kept in the paging links. */
+export function auditPage(entries: AuditEntry[], query: { partnerId?: string; limit: number; before?: number; pageSize?: number }, partners: PartnerRecord[]): Html {
   const rows = entries.map(
     (e) => html`<tr><td>${e.id}</td><td>${e.at}</td><td>${e.actor}</td><td>${e.action}</td><td>${e.partnerId ?? '—'}</td><td class="wrap">${e.changedFields.join(', ')}</td></tr>`,
   )
@@ -93,6 +94,7 @@ export function auditPage(entries: AuditEntry[], query: { partnerId?: string; li
   const params = (before?: number) => {
     const p = new URLSearchParams()
     if (query.partnerId) p.set('partnerId', query.partnerId)
+    if (query.pageSize !== undefined) p.set('limit', String(query.pageSize))
     if (before !== undefined) p.set('before', String(before))
     return `/console/audit?${p.toString()}`
   }
