@@ -14,8 +14,6 @@ export function folderConfig(name, mutate, testFiles) {
     htmlReporter: { fileName: `.stryker/report/${name}/mutation.html` },
     jsonReporter: { fileName: `.stryker/report/${name}/mutation.json` },
     tempDirName: `.stryker/tmp-${name}`,
-    // The checker judges mutants on src alone, so a test file someone is editing cannot abort a run.
-    tsconfigFile: 'tsconfig.stryker.json',
     // A mutant that loops forever is judged a timeout 10 s past its normal time instead of 30 s.
     timeoutMS: 10000,
   }
