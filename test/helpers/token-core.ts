@@ -4,30 +4,28 @@ import { createIssuerDirectory, type IssuerDirectory } from '../../src/tokens/is
 import { createJwksCache, type JwksCacheEvents } from '../../src/tokens/jwks-cache.js'
 import { createTokenVerifier, type TokenVerifier } from '../../src/tokens/token-verifier.js'
 import type { VerifyOptions } from '../../src/tokens/verify-partner-token.js'
+import { partnerFields } from './partner-fields.js'
 
 export const SKEW = 60
 
-/** A complete partner record with the defaults a new partner gets; `over` sets the rest. */
+/**
+ * A complete partner record: the stored defaults of partnerFields(), a name and issuer derived from the id, no key
+ * source, the default lifetime, active at version 1; `over` sets the rest.
+ */
 export function partnerRecord(over: Partial<PartnerRecord> & { id: string }): PartnerRecord {
   const at = '2030-01-01T00:00:00.000Z'
-  return {
-    name: `Partner ${over.id}`,
-    jwtIssuer: `https://${over.id}.example`,
+  const { id, version = 1, createdAt = at, updatedAt = at, ...fields } = over
+  const stored = partnerFields({
+    name: `Partner ${id}`,
+    jwtIssuer: `https://${id}.example`,
     jwksUrl: null,
-    openidConfigurationUrl: null,
     jwtPublicKey: null,
     jwtAudience: null,
     maxTokenLifetimeSeconds: 3600,
-    requireIssuedAt: true,
-    claimMapping: null,
-    requiredClaims: null,
-    profileUpdate: 'never',
     status: 'active',
-    version: 1,
-    createdAt: at,
-    updatedAt: at,
-    ...over,
-  }
+    ...fields,
+  })
+  return { id, ...stored, version, createdAt, updatedAt }
 }
 
 export interface TokenCore {
