@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { freePort } from './helpers/child-server.js'
+import { waitFor } from './helpers/wait-for.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -49,12 +50,10 @@ t.test('the built server starts on a fresh database, applies the migrations and 
     if (child.exitCode === null) child.kill('SIGKILL')
   })
   const url = `http://127.0.0.1:${port}`
-  let ready: Response | undefined
-  while (child.exitCode === null && !ready?.ok) {
-    ready = await fetch(`${url}/readyz`).catch(() => undefined)
-    if (!ready?.ok) await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  tt.equal(ready?.status, 200, `readyz answers 200 (migrations applied from the build): ${output}`)
+  // Polled until the server answers or exits, for at most 30 s (a start on a loaded machine, not a contract time).
+  const readyz = async () => (child.exitCode === null ? (await fetch(`${url}/readyz`).catch(() => undefined))?.status : 'exited')
+  const ready = await waitFor(readyz, (status) => status === 200 || status === 'exited', 30_000)
+  tt.equal(ready, 200, `readyz answers 200 (migrations applied from the build): ${output}`)
   const partners = await fetch(`${url}/admin/partners`, { headers: { authorization: 'Bearer build-test-admin-token-0123' } })
   tt.equal(partners.status, 200)
   child.kill('SIGTERM')

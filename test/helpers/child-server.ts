@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { waitFor } from './wait-for.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -43,16 +44,10 @@ export async function startChildServer(t: { teardown(fn: () => unknown): void },
     return exited
   })
   const url = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 30_000
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited early: ${output}`)
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`server did not answer /healthz: ${output}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
+  // Polled until the server answers or exits, for at most 30 s (a start on a loaded machine, not a contract time).
+  const state = async () => (child.exitCode !== null ? 'exited' : (await fetch(`${url}/healthz`).then((r) => (r.ok ? 'up' : 'down'), () => 'down')))
+  const started = await waitFor(state, (s) => s !== 'down', 30_000)
+  if (started === 'exited') throw new Error(`server exited early: ${output}`)
+  if (started !== 'up') throw new Error(`server did not answer /healthz: ${output}`)
   return { url, child, output: () => output, exited }
 }
