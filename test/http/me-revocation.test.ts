@@ -5,7 +5,7 @@ import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { openStore } from '../../src/storage/index.js'
-import { ADMIN_TOKEN, admin, build, type Built } from '../helpers/build-app.js'
+import { ADMIN_TOKEN, admin, type Built } from '../helpers/build-app.js'
 import { makeKey } from '../helpers/keys.js'
 import { mint } from '../helpers/mint.js'
 import { createApiKey, createPartner, type PartnerSetup } from '../helpers/partners.js'
@@ -74,8 +74,8 @@ onEachStore('a revoked token never re-provisions or changes its user; deleting t
   tt.equal(fresh.json().user.tokensValidAfter, null, 'a new user starts unrevoked')
 })
 
-t.test('a token without iat counts as issued at exp − L, L the larger of the lifetime now and at the revocation', async (tt) => {
-  const s = await setup(await build(tt), { requireIssuedAt: false, maxTokenLifetimeSeconds: 600 })
+onEachStore('a token without iat counts as issued at exp − L, L the larger of the lifetime now and at the revocation', async (tt, built) => {
+  const s = await setup(built, { requireIssuedAt: false, maxTokenLifetimeSeconds: 600 })
   const { tokensValidAfter } = await s.revoke((await s.me(await mint(key, { iss: ISS, sub: 'u1', iat: undefined }, { now: s.now }))).json().user.externalUserId)
   const at = s.seconds(tokensValidAfter)
   s.clock.now = at * 1000
@@ -95,8 +95,8 @@ t.test('a token without iat counts as issued at exp − L, L the larger of the l
   tt.equal((await s.me(await noIat(at + 900))).statusCode, 200)
 })
 
-t.test('session revocation routes: no body or {}, 200 user or 404, audited, and only for your own users', async (tt) => {
-  const s = await setup(await build(tt))
+onEachStore('session revocation routes: no body or {}, 200 user or 404, audited, and only for your own users', async (tt, built) => {
+  const s = await setup(built)
   await s.me(await mint(key, { iss: ISS, sub: 'user/42 é' }, { now: s.now }))
   const url = `/integrations/users/${encodeURIComponent('user/42 é')}/sessions/revoke`
   const noBody = await s.app.inject({ method: 'POST', url, headers: s.partnerApi })
@@ -128,8 +128,8 @@ t.test('session revocation routes: no body or {}, 200 user or 404, audited, and 
   tt.match(revocations[2], { actor: /^api-key:/ })
 })
 
-t.test('upserts cannot set tokensValidAfter, and never clear a revocation', async (tt) => {
-  const s = await setup(await build(tt))
+onEachStore('upserts cannot set tokensValidAfter, and never clear a revocation', async (tt, built) => {
+  const s = await setup(built)
   const upsert = (payload: object) => s.app.inject({ method: 'POST', url: '/integrations/users', headers: s.partnerApi, payload })
   assertInvalid(tt, await upsert({ externalUserId: 'u1', tokensValidAfter: null }), ['/tokensValidAfter'])
   tt.equal((await upsert({ externalUserId: 'u1' })).json().tokensValidAfter, null, 'a new user starts unrevoked')
@@ -137,7 +137,7 @@ t.test('upserts cannot set tokensValidAfter, and never clear a revocation', asyn
   tt.equal((await upsert({ externalUserId: 'u1', email: 'a@example.com' })).json().tokensValidAfter, tokensValidAfter)
 })
 
-t.test('postgres: a revocation through one instance holds on the very next request of another', postgresOnly(), async (tt) => {
+t.test('[postgres] a revocation through one instance holds on the very next request of another', postgresOnly(), async (tt) => {
   const fresh = await freshSchema(tt)
   const instance = async (): Promise<FastifyInstance> => {
     const config = loadConfig({ DATABASE_URL: fresh.url, ADMIN_TOKEN, JWKS_ALLOW_PRIVATE_NETWORK: 'true', LOG_LEVEL: 'silent' })
