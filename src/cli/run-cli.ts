@@ -4,19 +4,21 @@ import { parseArgs } from 'node:util'
 import { describeExpectedError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './cli-error.js'
 import type { CliServices } from './cli-services.js'
 import type { CliIo, Command, CommandContext } from './command.js'
+import { consoleCommands } from './commands/console-commands.js'
 import { credentialCommands } from './commands/credential-commands.js'
 import { dbCommands } from './commands/db-commands.js'
 import { devCommands } from './commands/dev-commands.js'
 import { partnerCommands } from './commands/partner-commands.js'
 import { userCommands } from './commands/user-commands.js'
 
-export const COMMANDS: readonly Command[] = [...partnerCommands, ...userCommands, ...credentialCommands, ...dbCommands, ...devCommands]
+export const COMMANDS: readonly Command[] = [...partnerCommands, ...userCommands, ...credentialCommands, ...consoleCommands, ...dbCommands, ...devCommands]
 
 const GROUPS: readonly (readonly [string, string])[] = [
   ['partners', 'Partner records (validated and audited like the admin API; audit actor "cli")'],
   ['users', "Partners' users"],
   ['api-keys', 'Partner API keys'],
   ['admin-tokens', 'Admin tokens'],
+  ['console', 'Admin console (/console)'],
   ['db', 'Database'],
   ['dev', 'Integrator tools (no database): keys, a local JWKS, test tokens'],
 ]

@@ -22,7 +22,7 @@ import { fieldId, fieldOfPath, keyHealth, keysPage, partnerEdit, partnerForm, pa
 import { apiKeysPage, auditPage, refusalsPage, tokenCheckPage, usersPage } from './pages/other-pages.js'
 import { createDocument, type FormValues, formFromPartner, formValues, formVersion, patchDocument, validationProblem } from './partner-form.js'
 import { csrfOf, problemOf, sendPage } from './render.js'
-import { endSession, newConsoleSecret } from './session.js'
+import { endSession, rotateConsoleSecret } from './session.js'
 
 type Params = { id: string }
 type KeyParams = { id: string; keyId: string }
@@ -231,7 +231,7 @@ export default async function consoleRoutes(app: FastifyInstance): Promise<void>
   })
 
   app.post('/rotate-secret', async (request, reply) => {
-    await store.consoleSecrets.replace(newConsoleSecret())
+    await rotateConsoleSecret(store)
     request.log.info({ actor: request.consoleActor }, 'console session secret rotated')
     endSession(request, reply)
     return reply.redirect('/console/sign-in', 303)

@@ -5,6 +5,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { hashSecret } from '../credentials/secrets.js'
 import type { Services } from '../http/services.js'
+import type { Store } from '../storage/types.js'
 
 export const SESSION_COOKIE = 'gatehouse_console'
 /** Session lifetime: a console tab left open signs out within this time. */
@@ -13,6 +14,11 @@ export const CONSOLE_PATH = '/console'
 
 /** A new signing secret: 256 random bits. */
 export const newConsoleSecret = () => randomBytes(32).toString('base64url')
+
+/** Replaces the stored signing secret: every console session, on every instance, ends at its next request. */
+export async function rotateConsoleSecret(store: Pick<Store, 'consoleSecrets'>): Promise<void> {
+  await store.consoleSecrets.replace(newConsoleSecret())
+}
 
 /** The actor the audit log will name for this admin token (`env` or `admin-token:<id>`), or null. */
 export async function actorOfAdminToken(services: Pick<Services, 'config' | 'store'>, token: string): Promise<string | null> {

@@ -5,6 +5,7 @@ import t from 'tap'
 import { escapeHtml } from '../../src/console/html.js'
 import { issueAdminToken } from '../../src/credentials/issue-admin-token.js'
 import { ADMIN_TOKEN, admin, build, buildOnDatabase, tempDbPath } from '../helpers/build-app.js'
+import { gatehouse } from '../cli/fixtures/run-gatehouse.js'
 
 type Cookies = Map<string, string>
 
@@ -194,4 +195,15 @@ t.test('sign-out clears the cookie; failed sign-ins count against the auth-failu
   tt.ok(Number(blocked.headers['retry-after']) > 0)
   const api = await app.inject({ url: '/admin/partners', headers: { authorization: 'Bearer wrong-4' } })
   tt.equal(api.statusCode, 429, 'the admin API shares the budget')
+})
+
+t.test('gatehouse console rotate-secret signs out a running instance', async (tt) => {
+  const { app, dbPath } = await build(tt, { realClock: true })
+  const browser = client(app)
+  await browser.signIn(ADMIN_TOKEN)
+  tt.equal((await browser.request('GET', '/console/partners')).statusCode, 200)
+  const result = await gatehouse(['console', 'rotate-secret', '--json'], { env: { DATABASE_URL: dbPath } })
+  tt.equal(result.code, 0, result.stderr)
+  tt.same(JSON.parse(result.stdout), { rotated: true })
+  tt.equal((await browser.request('GET', '/console/partners')).headers.location, '/console/sign-in')
 })
