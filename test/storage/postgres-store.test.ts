@@ -32,7 +32,7 @@ t.test('instances starting together migrate once, under the advisory lock', post
   await stores[0]!.partners.create('acme', partnerFields({ name: 'A', jwtIssuer: 'https://a.example', jwksUrl: null, jwtPublicKey: 'PEM', jwtAudience: null, maxTokenLifetimeSeconds: 3600, status: 'active' }), 'env')
   for (const s of stores) tt.equal((await s.partners.get('acme'))?.name, 'A')
   const tables = await pgQuery<{ table_name: string }>('select table_name from information_schema.tables where table_schema = $1 order by 1', [schema])
-  tt.same(tables.map((r) => r.table_name), ['__drizzle_migrations', 'admin_tokens', 'audit_log', 'partner_api_keys', 'partners', 'refusals', 'revisions', 'users'], 'everything lives in the chosen schema')
+  tt.same(tables.map((r) => r.table_name), ['__drizzle_migrations', 'admin_tokens', 'audit_log', 'console_secrets', 'partner_api_keys', 'partners', 'refusals', 'revisions', 'users'], 'everything lives in the chosen schema')
 })
 
 t.test('reopening a migrated schema applies nothing and keeps the data', postgresOnly(), async (tt) => {
