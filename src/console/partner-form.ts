@@ -81,7 +81,8 @@ function commonFields(values: FormValues) {
     jwtIssuer: values.jwtIssuer ?? '',
     jwksUrl: orNull(values.jwksUrl),
     openidConfigurationUrl: orNull(values.openidConfigurationUrl),
-    jwtPublicKey: orNull(values.jwtPublicKey),
+    // Browsers submit a textarea's line breaks as CRLF; the key is stored as typed, with LF.
+    jwtPublicKey: orNull(values.jwtPublicKey?.replaceAll('\r\n', '\n')),
     jwtAudience: orNull(values.jwtAudience),
     maxTokenLifetimeSeconds: lifetime(values.maxTokenLifetimeSeconds),
     requireIssuedAt: values.requireIssuedAt === 'on',

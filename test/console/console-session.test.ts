@@ -6,6 +6,7 @@ import { escapeHtml } from '../../src/console/html.js'
 import { issueAdminToken } from '../../src/credentials/issue-admin-token.js'
 import { ADMIN_TOKEN, admin, build, buildOnDatabase, tempDbPath } from '../helpers/build-app.js'
 import { gatehouse } from '../cli/fixtures/run-gatehouse.js'
+import { makeKey } from '../helpers/keys.js'
 
 type Cookies = Map<string, string>
 
@@ -206,4 +207,51 @@ t.test('gatehouse console rotate-secret signs out a running instance', async (tt
   tt.equal(result.code, 0, result.stderr)
   tt.same(JSON.parse(result.stdout), { rotated: true })
   tt.equal((await browser.request('GET', '/console/partners')).headers.location, '/console/sign-in')
+})
+
+t.test('saving a static-key partner keeps its key (a browser sends the textarea with CRLF); a delete needs the confirmation', async (tt) => {
+  const { app, store } = await build(tt, { realClock: true })
+  const pem = makeKey('console-static').spkiPem
+  const created = await app.inject({ method: 'POST', url: '/admin/partners', headers: admin, payload: { id: 'acme', name: 'Acme', jwtIssuer: 'https://acme.example', jwtPublicKey: pem } })
+  tt.equal(created.statusCode, 201)
+  const browser = client(app)
+  await browser.signIn(ADMIN_TOKEN)
+  const form = {
+    name: 'Acme Renamed',
+    jwtIssuer: 'https://acme.example',
+    jwtPublicKey: pem.replaceAll('\n', '\r\n'),
+    maxTokenLifetimeSeconds: '600',
+    profileUpdate: 'fillEmpty',
+    requiredClaims: 'tenant=blue\r\nplan=gold',
+    'claimMapping.email': 'mail',
+    version: '1',
+  }
+  const saved = await browser.post('/console/partners/acme', '/console/partners/acme', form)
+  tt.equal(saved.statusCode, 200)
+  const stored = await store.partners.get('acme')
+  tt.equal(stored?.jwtPublicKey, pem)
+  tt.equal(stored?.name, 'Acme Renamed')
+  tt.equal(stored?.requireIssuedAt, false, 'an unticked box is false')
+  tt.same(stored?.requiredClaims, { tenant: 'blue', plan: 'gold' })
+  tt.same(stored?.claimMapping, { email: 'mail' })
+  tt.equal(stored?.profileUpdate, 'fillEmpty')
+  tt.equal(stored?.maxTokenLifetimeSeconds, 600)
+
+  const cleared = await browser.post('/console/partners/acme', '/console/partners/acme', { ...form, requiredClaims: 'plan=gold', 'claimMapping.email': '', version: '2' })
+  tt.equal(cleared.statusCode, 200)
+  const after = await store.partners.get('acme')
+  tt.same(after?.requiredClaims, { plan: 'gold' }, 'a claim removed from the form is removed')
+  tt.equal(after?.claimMapping, null)
+
+  const bad = await browser.post('/console/partners/acme', '/console/partners/acme', { ...form, requiredClaims: 'no equals sign', version: '3' })
+  tt.equal(bad.statusCode, 400)
+  tt.match(bad.body, /id="field-requiredClaims-error"[\s\S]*line 1: write NAME=VALUE/)
+
+  await store.partners.update('acme', { status: 'disabled' }, { actor: 'test' })
+  const unconfirmed = await browser.post('/console/partners/acme', '/console/partners/acme/delete', { version: '4' })
+  tt.equal(unconfirmed.statusCode, 400)
+  tt.ok(await store.partners.get('acme'), 'not deleted without the confirmation')
+  const deleted = await browser.post('/console/partners/acme', '/console/partners/acme/delete', { version: '4', confirm: 'on' })
+  tt.equal(deleted.statusCode, 303)
+  tt.equal(await store.partners.get('acme'), null)
 })
