@@ -77,7 +77,7 @@ export default async function consoleRoutes(app: FastifyInstance): Promise<void>
   app.get('/partners', async (request, reply) => {
     const rows = (await store.partners.list()).map((partner) => ({ partner, health: keyHealth(directory.keyView(partner.id)) }))
     const rotate = html`<section aria-labelledby="security-heading"><h2 id="security-heading">Console sessions</h2>
-<form method="post" action="/console/rotate-secret">${csrfField(csrfOf(reply))}<button type="submit">Rotate the session secret (signs every admin out)</button></form></section>`
+<form method="post" action="/console/rotate-secret" data-confirm="Sign every admin out of the console, on every instance?">${csrfField(csrfOf(reply))}<button type="submit">Rotate the session secret (signs every admin out)</button></form></section>`
     return sendPage(request, reply, 200, { title: 'Partners', body: html`${partnersList(rows)}${rotate}` })
   })
 
