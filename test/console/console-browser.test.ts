@@ -19,6 +19,8 @@ const MISSING = `Chromium not found at ${CHROMIUM}: apt-get install -y chromium`
 const required = process.env.GATEHOUSE_REQUIRE_BROWSER === '1'
 const skip = existsSync(CHROMIUM) || required ? false : MISSING
 if (skip) t.comment(`console browser tests skipped: ${MISSING}`)
+// Ten flows through a real browser, each launching its own: more than the suite's 120 s per file on a busy machine.
+t.setTimeout(300_000)
 
 const SCREENSHOTS = fileURLToPath(new URL('../../docs/console/', import.meta.url))
 /** A fixed viewport, so the committed screenshots stay comparable from run to run. */
@@ -179,6 +181,7 @@ t.test('a token check shows the failing check of an expired token', { skip }, as
   tt.equal(await failed.count(), 1)
   tt.match(await failed.textContent(), /failed[\s\S]*expired/)
   tt.notOk((await page.content()).includes(expired), 'the token is not echoed back')
+  await failed.scrollIntoViewIfNeeded()
   await screenshot(page, 'token-check')
 })
 
