@@ -72,8 +72,8 @@ function normalised(changes: Partial<PartnerFields>): Partial<PartnerFields> {
   }
 }
 
-/** An object of strings, order-free, so `{a, b}` equals `{b, a}`. */
-const canonical = (value: object): string => JSON.stringify(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+/** An object of strings, order-free, so `{a, b}` equals `{b, a}`. One object's keys are distinct: no two tie. */
+const canonical = (value: object): string => JSON.stringify(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)))
 
 /** Field values are equal: scalars by identity, the object fields by their entries. */
 function sameValue(a: unknown, b: unknown): boolean {
