@@ -208,13 +208,16 @@ t.test('update fetches the keys only when it sets a key URL', async (tt) => {
 
 t.test('update of a partner that does not exist is not_found', async (tt) => {
   const { service } = await setup(tt)
-  await tt.rejects(service.update('nobody', { name: 'X' }, { actor: 'cli' }), { code: 'not_found' })
+  await tt.rejects(service.update('nobody', { name: 'X' }, { actor: 'cli' }), { code: 'not_found', message: 'no partner nobody' })
 })
 
 t.test('update with an If-Match version that is not the stored one is precondition_failed and writes nothing', async (tt) => {
   const { service, store } = await setup(tt)
   await service.create(base, 'cli')
-  await tt.rejects(service.update('acme', { name: 'X' }, { expectedVersion: 7, actor: 'cli' }), { code: 'precondition_failed' })
+  await tt.rejects(service.update('acme', { name: 'X' }, { expectedVersion: 7, actor: 'cli' }), {
+    code: 'precondition_failed',
+    message: 'partner is at version 1, not 7',
+  })
   tt.equal((await store.partners.get('acme'))?.name, 'Acme')
   const { partner } = await service.update('acme', { name: 'Y' }, { expectedVersion: 1, actor: 'cli' })
   tt.equal(partner.name, 'Y')
@@ -275,16 +278,16 @@ t.test('update of a partner deleted between the read and the write is not_found'
     },
   }
   const service = createPartnerService({ store: { ...store, partners } as Store, directory, allowPrivateNetwork: false })
-  await tt.rejects(service.update('acme', { name: 'X' }, { actor: 'cli' }), { code: 'not_found' })
+  await tt.rejects(service.update('acme', { name: 'X' }, { actor: 'cli' }), { code: 'not_found', message: 'no partner acme' })
 })
 
 t.test('remove: not_found, version mismatch, still active, then the delete and a directory sync', async (tt) => {
   const { service, store, calls } = await setup(tt)
-  await tt.rejects(service.remove('nobody', { actor: 'cli' }), { code: 'not_found' })
+  await tt.rejects(service.remove('nobody', { actor: 'cli' }), { code: 'not_found', message: 'no partner nobody' })
   await service.create(base, 'cli')
-  await tt.rejects(service.remove('acme', { actor: 'cli' }), { code: 'conflict' })
+  await tt.rejects(service.remove('acme', { actor: 'cli' }), { code: 'conflict', message: 'disable the partner before deleting it' })
   await service.update('acme', { status: 'disabled' }, { actor: 'cli' })
-  await tt.rejects(service.remove('acme', { expectedVersion: 1, actor: 'cli' }), { code: 'precondition_failed' })
+  await tt.rejects(service.remove('acme', { expectedVersion: 1, actor: 'cli' }), { code: 'precondition_failed', message: 'partner is at another version than 1' })
   tt.ok(await store.partners.get('acme'), 'nothing deleted so far')
   calls.length = 0
   await service.remove('acme', { expectedVersion: 2, actor: 'cli' })
