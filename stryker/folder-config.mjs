@@ -16,7 +16,5 @@ export function folderConfig(name, mutate, testFiles) {
     tempDirName: `.stryker/tmp-${name}`,
     // A mutant that loops forever is judged a timeout 10 s past its normal time instead of 30 s.
     timeoutMS: 10000,
-    // The initial run of a folder's tests (HTTP suites, the differential corpus) can pass 5 minutes on 2 busy cores.
-    dryRunTimeoutMinutes: 30,
   }
 }
