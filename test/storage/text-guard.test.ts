@@ -21,6 +21,16 @@ async function storeWithPartner(tt: Tap) {
 
 const RULE = 'strings must be well-formed Unicode without U+0000'
 
+/** The field errors a refused call carries, compared exactly (tap's match would accept a longer path). */
+async function fieldErrors(call: Promise<unknown>): Promise<unknown> {
+  try {
+    await call
+  } catch (err) {
+    return (err as { errors?: unknown }).errors
+  }
+  return 'not refused'
+}
+
 t.test('a NUL in a plain argument is refused at its argument index, and nothing is written', async (tt) => {
   const store = await storeWithPartner(tt)
   await tt.rejects(store.users.upsert('acme', 'a\u0000b', {}), {
@@ -28,6 +38,7 @@ t.test('a NUL in a plain argument is refused at its argument index, and nothing 
     message: `a value contains U+0000; ${RULE}`,
     errors: [{ path: '/1', message: 'contains U+0000' }],
   })
+  tt.same(await fieldErrors(store.users.upsert('acme', 'a\u0000b', {})), [{ path: '/1', message: 'contains U+0000' }])
   tt.equal(await store.users.get('acme', 'ab'), null)
 })
 
@@ -37,6 +48,7 @@ t.test('an unpaired surrogate in a nested field is refused at its field', async 
     code: 'invalid_request',
     errors: [{ path: '/2/displayName', message: 'is not well-formed Unicode' }],
   })
+  tt.same(await fieldErrors(store.users.upsert('acme', 'u1', { displayName: 'A\ud800' })), [{ path: '/2/displayName', message: 'is not well-formed Unicode' }])
   tt.equal(await store.users.get('acme', 'u1'), null)
 })
 
