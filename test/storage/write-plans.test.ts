@@ -61,7 +61,7 @@ t.test('partner create: an empty claimMapping or requiredClaims is stored as nul
   const plan = planPartnerCreate('acme', { ...FIELDS, claimMapping: {}, requiredClaims: {}, extra: 'x' } as typeof FIELDS, 'cli', T0)
   tt.match(plan.outcome, { claimMapping: null, requiredClaims: null })
   tt.notOk('extra' in plan.outcome)
-  const write = plan.write!.change as { row: Record<string, unknown> }
+  const write = plan.write!.change as unknown as { row: Record<string, unknown> }
   tt.notOk('extra' in write.row)
   tt.equal(write.row.claimMapping, null)
 })
