@@ -1,6 +1,10 @@
 // The admin console in a real browser: Debian's Chromium driven by playwright-core against a Gatehouse and a JWKS
-// server listening on 127.0.0.1. Each test saves a screenshot of the page it is about into docs/console/.
-import { existsSync, mkdirSync } from 'node:fs'
+// server listening on 127.0.0.1. Each test takes a screenshot of the page it is about: into docs/console/ (the
+// README's pictures) when GATEHOUSE_UPDATE_SCREENSHOTS=1, else into a temporary folder, so a test run leaves the
+// working tree as it found it.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
@@ -22,7 +26,8 @@ if (skip) t.comment(`console browser tests skipped: ${MISSING}`)
 // Ten flows through a real browser, each launching its own: more than the suite's 120 s per file on a busy machine.
 t.setTimeout(300_000)
 
-const SCREENSHOTS = fileURLToPath(new URL('../../docs/console/', import.meta.url))
+const SCREENSHOTS = process.env.GATEHOUSE_UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/console/', import.meta.url)) : `${mkdtempSync(join(tmpdir(), 'gatehouse-console-'))}/`
+if (!SCREENSHOTS.includes('docs/console')) t.teardown(() => rmSync(SCREENSHOTS, { recursive: true, force: true }))
 /** A fixed viewport, so the committed screenshots stay comparable from run to run. */
 const DESKTOP = { width: 1000, height: 700 }
 const key = makeKey('console-k1')
