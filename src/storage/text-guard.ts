@@ -13,6 +13,14 @@ function firstFlaw(value: unknown, path: string): FieldError | null {
     return flaw ? { path, message: flaw } : null
   }
   if (typeof value !== 'object' || value === null) return null
+  // An argument list or an array: its indexes are no stored names. (The /me hot path checks two strings here.)
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = firstFlaw(value[i], `${path}/${i}`)
+      if (found) return found
+    }
+    return null
+  }
   for (const [key, item] of Object.entries(value)) {
     const keyFlaw = textFlaw(key)
     if (keyFlaw) return { path: `${path}/${key}`, message: `name ${keyFlaw}` }
@@ -30,9 +38,10 @@ function guarded<T extends object>(target: T): T {
       out[name] = member
       continue
     }
-    out[name] = async (...args: unknown[]) => {
+    // Not an async wrapper: the member's own promise is handed on, with no extra turns of the microtask queue.
+    out[name] = (...args: unknown[]) => {
       const flaw = firstFlaw(args, '')
-      if (flaw) throw new AppError('invalid_request', `a value ${flaw.message}; strings must be well-formed Unicode without U+0000`, { errors: [flaw] })
+      if (flaw) return Promise.reject(new AppError('invalid_request', `a value ${flaw.message}; strings must be well-formed Unicode without U+0000`, { errors: [flaw] }))
       return (member as (...a: unknown[]) => unknown).apply(target, args)
     }
   }

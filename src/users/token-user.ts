@@ -14,10 +14,11 @@ export type TokenUserRead = { ok: true; user: UserRecord | null } | { ok: false;
  * so a revocation made through any instance holds on the next request, not just within the 5 s the
  * contract allows.
  */
-export async function readTokenUser(users: UserStore, token: VerifiedToken): Promise<TokenUserRead> {
-  const user = await users.get(token.partner.record.id, token.sub)
-  const failure = user ? revocationFailure(token, user, token.partner.record) : null
-  return failure === null ? { ok: true, user } : { ok: false, detail: failure }
+export function readTokenUser(users: UserStore, token: VerifiedToken): Promise<TokenUserRead> {
+  return users.get(token.partner.record.id, token.sub).then((user) => {
+    const failure = user ? revocationFailure(token, user, token.partner.record) : null
+    return failure === null ? { ok: true, user } : { ok: false, detail: failure }
+  })
 }
 
 export type TokenUserOutcome =
@@ -32,6 +33,18 @@ export type TokenUserOutcome =
     }
   /** The partner was deleted after the token was verified against the record this instance still held. */
   | { ok: false; reason: 'partner_not_found' }
+
+/**
+ * The outcome for a stored user this token changes nothing of, worked out without the store (and without a
+ * promise: a returning user is the /me hot path); null when the user must be provisioned or updated.
+ */
+export function settledWithoutWrite(token: VerifiedToken, stored: UserRecord | null): TokenUserOutcome | null {
+  if (!stored) return null
+  const partner = token.partner.record
+  if (partner.profileUpdate === 'never') return { ok: true, user: stored, created: false, updated: false, dropped: [] }
+  const { profile, dropped } = jitProfileFromClaims(token.claims, partner.claimMapping)
+  return profileChange(stored, profile, partner.profileUpdate) ? null : { ok: true, user: stored, created: false, updated: false, dropped }
+}
 
 /**
  * Provisions the token's user if `stored` (from readTokenUser) is null, else applies the partner's

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { AppError } from '../../errors.js'
 import type { UserRecord } from '../../storage/types.js'
-import { settleTokenUser } from '../../users/token-user.js'
+import { settledWithoutWrite, settleTokenUser } from '../../users/token-user.js'
 import meGuard from '../plugins/me-guard.js'
 import rateLimits from '../plugins/rate-limits.js'
 import { problems } from '../schemas/common.js'
@@ -36,7 +36,7 @@ export default async function meRoutes(fastify: FastifyInstance): Promise<void> 
     async (request) => {
       const { token, tokenUser } = request
       const partner = token.partner.record
-      const outcome = await settleTokenUser(store.users, token, tokenUser)
+      const outcome = settledWithoutWrite(token, tokenUser) ?? (await settleTokenUser(store.users, token, tokenUser))
       // Deleted (through another instance, or just now) after this instance verified against the old record:
       // answered by the new record, in which no partner has this issuer.
       if (!outcome.ok) throw new AppError('unknown_issuer', `partner ${partner.id} no longer exists`)
