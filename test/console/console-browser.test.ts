@@ -317,8 +317,23 @@ t.test('keyboard alone at 400 px: sign in, open the new partner form, fill it an
   const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
   tt.equal(await overflow(), 0, 'nothing scrolls sideways at 400 px')
   // Wide tables scroll inside their own box; the page itself never does.
-  for (const url of ['/console/partners', '/console/partners/kbd/keys', '/console/partners/kbd/api-keys', '/console/partners/kbd/token-check', '/console/partners/kbd/refusals', '/console/audit', '/console/users']) {
+  for (const url of ['/console/partners', '/console/partners/kbd', '/console/partners/kbd/keys', '/console/partners/kbd/api-keys', '/console/partners/kbd/token-check', '/console/partners/kbd/refusals', '/console/audit', '/console/users']) {
     await page.goto(url)
     tt.equal(await overflow(), 0, `${url} fits 400 px`)
+    // Every control of the page is reached by Tab alone, and every field has a label.
+    const controls = await page.evaluate(() => {
+      const all = [...document.querySelectorAll<HTMLElement>('a[href], button, input:not([type=hidden]), select, textarea')].filter((e) => !e.hasAttribute('disabled'))
+      all.forEach((e, i) => e.setAttribute('data-kbd', String(i)))
+      const unlabelled = all.filter((e) => e instanceof HTMLInputElement || e instanceof HTMLSelectElement || e instanceof HTMLTextAreaElement).filter((e) => (e as HTMLInputElement).labels?.length === 0 && !e.getAttribute('aria-label'))
+      return { count: all.length, unlabelled: unlabelled.map((e) => e.outerHTML) }
+    })
+    tt.same(controls.unlabelled, [], `${url}: every field has a label`)
+    const reached = new Set<string>()
+    for (let i = 0; i < controls.count + 5; i++) {
+      await page.keyboard.press('Tab')
+      const at = await page.evaluate(() => document.activeElement?.getAttribute('data-kbd') ?? null)
+      if (at !== null) reached.add(at)
+    }
+    tt.equal(reached.size, controls.count, `${url}: Tab reaches all ${controls.count} controls`)
   }
 })
