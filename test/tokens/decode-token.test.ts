@@ -45,6 +45,18 @@ t.test('a non-canonical spelling of any part is malformed_token, though it decod
   }
 })
 
+t.test('a two-character tail carries 4 unused bits: any one of them set is malformed_token', async (tt) => {
+  // A 2048-bit signature is 342 characters (342 % 4 == 2); header and payload lengths are chosen alike.
+  const token = await tokenWhere(2048, (parts) => parts.every((part) => part.length % 4 === 2))
+  tt.doesNotThrow(() => decodeToken(token), 'the canonical token decodes')
+  for (const bit of [1, 2, 4, 8]) {
+    const withBit = (part: string) => part.slice(0, -1) + ALPHABET[ALPHABET.indexOf(part.at(-1)!) | bit]
+    for (const [name, variant] of variants(tt, token, withBit)) {
+      tt.throws(() => decodeToken(variant), { code: 'malformed_token' }, `${name}: unused bit ${bit} of the last character set`)
+    }
+  }
+})
+
 t.test('a part whose length leaves one dangling character is malformed_token', async (tt) => {
   // A 3072-bit signature is 512 characters, so every part can have a length that is a multiple of 4.
   const token = await tokenWhere(3072, (parts) => parts.every((part) => part.length % 4 === 0))
