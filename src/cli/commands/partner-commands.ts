@@ -184,19 +184,24 @@ const show: Command = {
   },
 }
 
+/** The record options both `create` and `update` take (create adds `--id`). */
+const RECORD_OPTIONS: OptionSpec = {
+  name: { type: 'string' },
+  issuer: { type: 'string' },
+  'jwks-url': { type: 'string' },
+  'public-key-file': { type: 'string' },
+  audience: { type: 'string' },
+  'max-lifetime': { type: 'string' },
+  ...CONTROL_OPTIONS,
+}
+
 const create: Command = {
   words: ['partners', 'create'],
   synopsis: `--id ID --name NAME --issuer ISS (--jwks-url URL | --openid-configuration-url URL | --public-key-file FILE) [--audience AUD] [--max-lifetime SECONDS] ${CONTROL_SYNOPSIS}`,
   summary: 'create a partner (validated and audited like POST /admin/partners)',
   options: {
     id: { type: 'string' },
-    name: { type: 'string' },
-    issuer: { type: 'string' },
-    'jwks-url': { type: 'string' },
-    'public-key-file': { type: 'string' },
-    audience: { type: 'string' },
-    'max-lifetime': { type: 'string' },
-    ...CONTROL_OPTIONS,
+    ...RECORD_OPTIONS,
   },
   async run(ctx) {
     for (const flag of ['id', 'name', 'issuer']) {
@@ -233,13 +238,7 @@ const update: Command = {
   summary: 'change a partner (a merge-patch, as PATCH /admin/partners/:id: entries merge key by key, NAME= removes one)',
   positionals: ['id'],
   options: {
-    name: { type: 'string' },
-    issuer: { type: 'string' },
-    'jwks-url': { type: 'string' },
-    'public-key-file': { type: 'string' },
-    audience: { type: 'string' },
-    'max-lifetime': { type: 'string' },
-    ...CONTROL_OPTIONS,
+    ...RECORD_OPTIONS,
   },
   async run(ctx) {
     const body: Record<string, unknown> = {}
