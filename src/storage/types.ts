@@ -140,7 +140,14 @@ export interface UserStore {
   upsert(partnerId: string, externalUserId: string, profile: UserProfile): Promise<UserWriteOutcome>
   /** Creates the user only if absent and never overwrites: concurrent callers all get the one row. */
   provision(partnerId: string, externalUserId: string, profile: UserProfile): Promise<UserWriteOutcome>
+  /** The latest committed state (the partner API's reads). */
   get(partnerId: string, externalUserId: string): Promise<UserRecord | null>
+  /**
+   * For `/me`: the user as this instance knows it — never behind this instance's own writes, and at most 5 s
+   * behind a change committed elsewhere. SQLite answers as `get` (one process owns the file); PostgreSQL
+   * answers from a per-instance cache kept in step by change notices (README, "User cache on PostgreSQL").
+   */
+  getCached(partnerId: string, externalUserId: string): Promise<UserRecord | null>
   delete(partnerId: string, externalUserId: string): Promise<boolean>
   /**
    * Sets `tokensValidAfter` to now, rounded down to whole seconds, and `revocationLifetimeSeconds` to the

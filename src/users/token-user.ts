@@ -8,14 +8,14 @@ import { profileChange } from './profile-update.js'
 export type TokenUserRead = { ok: true; user: UserRecord | null } | { ok: false; detail: string }
 
 /**
- * Revocation (the last row of the verification table), judged on the user as the store answers now —
- * never on anything a cache kept from an earlier request: the SQLite store's user cache is written through
- * by every write (one process owns the file), and the PostgreSQL store reads the database on every call,
- * so a revocation made through any instance holds on the next request, not just within the 5 s the
- * contract allows.
+ * Revocation (the last row of the verification table), judged on the user as the store's `getCached` answers
+ * now — never on a verification result the token cache kept: the SQLite store's user cache is written through
+ * by every write (one process owns the file), and the PostgreSQL store's is written through by this instance's
+ * writes and invalidated by notices of every other's, so a revocation holds on the very next request of the
+ * instance that made it and within 5 s on every other.
  */
 export function readTokenUser(users: UserStore, token: VerifiedToken): Promise<TokenUserRead> {
-  return users.get(token.partner.record.id, token.sub).then((user) => {
+  return users.getCached(token.partner.record.id, token.sub).then((user) => {
     const failure = user ? revocationFailure(token, user, token.partner.record) : null
     return failure === null ? { ok: true, user } : { ok: false, detail: failure }
   })

@@ -12,6 +12,8 @@ import type { Change } from '../write-plans.js'
 import { isForeignKeyViolation, refusalOf } from './postgres-errors.js'
 import { createPostgresUserStore } from './postgres-user-store.js'
 import * as schema from './schema.js'
+import { UserCache } from './user-cache.js'
+import { type UserChangeListener, startUserChangeListener } from './user-change-listener.js'
 
 export const POSTGRES_MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), '../../../migrations/postgres')
 
@@ -190,10 +192,15 @@ export async function createPostgresStore(url: string, { now = Date.now }: Store
   const db = drizzle({ client: pool, schema })
   const expectedMigrations = countMigrations(POSTGRES_MIGRATIONS)
   let closed = false
+  const userCache = new UserCache()
+  let listener: UserChangeListener | undefined
+  const listen = () => {
+    if (!listener && !closed) listener = startUserChangeListener({ connectionString: url, schema: migrationsSchema, pool, cache: userCache })
+  }
   return {
     kind: 'postgres',
     ...createRecordStores(createPostgresRepository(db), now),
-    users: createPostgresUserStore(db, now),
+    users: createPostgresUserStore(db, now, { cache: userCache, listen }),
     consoleSecrets: createPostgresConsoleSecrets(db, now),
     async checkReady() {
       const { rows } = await pool.query<{ n: number }>(
@@ -204,6 +211,7 @@ export async function createPostgresStore(url: string, { now = Date.now }: Store
     async close() {
       if (closed) return
       closed = true
+      await listener?.close()
       await pool.end()
     },
   }

@@ -1,14 +1,16 @@
-// Users in the shared PostgreSQL store: single statements, so concurrent instances agree on one row per user.
+// Users in the shared PostgreSQL store: single statements, so concurrent instances agree on one row per user, and a
+// per-instance cache for /me that every write here passes through and other instances' notices invalidate.
 import { randomUUID } from 'node:crypto'
 import { and, eq, getTableColumns, sql } from 'drizzle-orm'
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres'
 import { profileUpdateSet } from '../profile-update.js'
 import { userFromRow } from '../rows.js'
-import type { UserProfile, UserStore, UserWriteOutcome } from '../types.js'
+import type { UserProfile, UserRecord, UserStore, UserWriteOutcome } from '../types.js'
 import { partnerGoneAsOutcome } from '../user-write-outcome.js'
 import { planSessionRevocation } from '../write-plans.js'
 import { isForeignKeyViolation } from './postgres-errors.js'
 import * as schema from './schema.js'
+import { type UserCache, userCacheKey } from './user-cache.js'
 
 type Db = NodePgDatabase<typeof schema>
 
@@ -21,7 +23,13 @@ function presentProfile(profile: UserProfile): UserProfile {
   return out
 }
 
-export function createPostgresUserStore(db: Db, now: () => number): UserStore {
+export interface PostgresUserCaching {
+  cache: UserCache
+  /** Starts the change listener if it is not running: called by the first cached read, so the CLI never listens. */
+  listen(): void
+}
+
+export function createPostgresUserStore(db: Db, now: () => number, { cache, listen }: PostgresUserCaching): UserStore {
   const t = schema.users
   const naturalKey = [t.partnerId, t.externalUserId]
   // Read on every /me request (the JIT hot path) and by the partner API.
@@ -71,36 +79,76 @@ export function createPostgresUserStore(db: Db, now: () => number): UserStore {
     throw new Error(`user ${partnerId}/${externalUserId} kept being deleted while provisioning`)
   }
 
+  /**
+   * Runs a write of one user and hands its resulting row (null: none) to the cache, so the next request on
+   * this instance sees it; reads that started before the write can no longer fill the key.
+   */
+  async function through<T>(partnerId: string, externalUserId: string, write: () => Promise<T>, userOf: (result: T) => UserRecord | null): Promise<T> {
+    const since = cache.mark()
+    const result = await write()
+    cache.written(userCacheKey(partnerId, externalUserId), since, userOf(result))
+    return result
+  }
+  const outcomeUser = (outcome: UserWriteOutcome) => (outcome.ok ? outcome.user : null)
+  const asIs = (user: UserRecord | null) => user
+
   // The foreign key to partners decides, in the database, whether the partner still exists.
   const partnerGone = partnerGoneAsOutcome(isForeignKeyViolation)
   return {
-    upsert: (partnerId, externalUserId, profile) => upsert(partnerId, externalUserId, profile).catch(partnerGone),
-    provision: (partnerId, externalUserId, profile) => provision(partnerId, externalUserId, profile).catch(partnerGone),
+    upsert: (partnerId, externalUserId, profile) =>
+      through(partnerId, externalUserId, () => upsert(partnerId, externalUserId, profile).catch(partnerGone), outcomeUser),
+    provision: (partnerId, externalUserId, profile) =>
+      through(partnerId, externalUserId, () => provision(partnerId, externalUserId, profile).catch(partnerGone), outcomeUser),
     async get(partnerId, externalUserId) {
       const [row] = await byKey.execute({ partnerId, externalUserId })
       return row ? userFromRow(row) : null
     },
-    async delete(partnerId, externalUserId) {
-      const deleted = await db.delete(t).where(byNaturalKey(partnerId, externalUserId)).returning({ id: t.id })
-      return deleted.length > 0
-    },
-    async revokeSessions(partnerId, externalUserId, options) {
-      const { set, audit } = planSessionRevocation(partnerId, options, now())
-      const row = await db.transaction(async (tx) => {
-        const [updated] = await tx.update(t).set(set).where(byNaturalKey(partnerId, externalUserId)).returning()
-        if (updated) await tx.insert(schema.auditLog).values(audit)
-        return updated
+    getCached(partnerId, externalUserId) {
+      listen()
+      const key = userCacheKey(partnerId, externalUserId)
+      const hit = cache.lookup(key)
+      if (hit) return Promise.resolve(hit)
+      const since = cache.mark()
+      return byKey.execute({ partnerId, externalUserId }).then(([row]) => {
+        const user = row ? userFromRow(row) : null
+        cache.filled(key, since, user)
+        return user
       })
-      return row ? userFromRow(row) : null
     },
-    async updateProfile(partnerId, externalUserId, profile, policy) {
-      const set = profileUpdateSet(t, profile, policy, now())
-      if (!set) {
-        const [row] = await byKey.execute({ partnerId, externalUserId })
-        return row ? userFromRow(row) : null
-      }
-      const [row] = await db.update(t).set(set).where(byNaturalKey(partnerId, externalUserId)).returning()
-      return row ? userFromRow(row) : null
-    },
+    delete: (partnerId, externalUserId) =>
+      through(
+        partnerId,
+        externalUserId,
+        async () => (await db.delete(t).where(byNaturalKey(partnerId, externalUserId)).returning({ id: t.id })).length > 0,
+        () => null,
+      ),
+    revokeSessions: (partnerId, externalUserId, options) =>
+      through(
+        partnerId,
+        externalUserId,
+        async () => {
+          const { set, audit } = planSessionRevocation(partnerId, options, now())
+          const row = await db.transaction(async (tx) => {
+            const [updated] = await tx.update(t).set(set).where(byNaturalKey(partnerId, externalUserId)).returning()
+            if (updated) await tx.insert(schema.auditLog).values(audit)
+            return updated
+          })
+          return row ? userFromRow(row) : null
+        },
+        asIs,
+      ),
+    updateProfile: (partnerId, externalUserId, profile, policy) =>
+      through(
+        partnerId,
+        externalUserId,
+        async () => {
+          const set = profileUpdateSet(t, profile, policy, now())
+          const [row] = set
+            ? await db.update(t).set(set).where(byNaturalKey(partnerId, externalUserId)).returning()
+            : await byKey.execute({ partnerId, externalUserId })
+          return row ? userFromRow(row) : null
+        },
+        asIs,
+      ),
   }
 }

@@ -153,6 +153,9 @@ export function createSqliteUserStore(db: Db, sqlite: Database.Database, now: ()
     async get(partnerId, externalUserId) {
       return read(partnerId, externalUserId)
     },
+    async getCached(partnerId, externalUserId) {
+      return read(partnerId, externalUserId)
+    },
     async delete(partnerId, externalUserId) {
       cache.delete(cacheKey(partnerId, externalUserId))
       return remove.run({ partnerId, externalUserId }).changes > 0
