@@ -163,6 +163,7 @@ export function createSqliteStore(path: string, { now = Date.now }: StoreOptions
       await sqlite.backup(file)
     },
     async close() {
+      users.close()
       if (sqlite.open) sqlite.close()
     },
   }

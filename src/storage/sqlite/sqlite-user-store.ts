@@ -16,11 +16,16 @@ import { isForeignKeyViolation } from './sqlite-errors.js'
 type Db = BetterSQLite3Database<typeof schema>
 
 /**
- * Users kept in memory. SQLite serves exactly one Gatehouse process, so every write to the
- * users table passes through this store and the cache can never be stale. A returning webview user
- * then costs no query at all: the read was the largest cost of a cached `GET /me`.
+ * Users kept in memory, and users known to be absent (so a JIT request reads the table once, not twice).
+ * Every write of this process passes through this store, so the cache is exact for them; a write by another
+ * process on the same file (the CLI) moves SQLite's `data_version`, which is checked every second and empties
+ * the cache (well inside the 5 s the contract allows). A returning webview user then costs no query at all:
+ * the read was the largest cost of a cached `GET /me`.
  */
 const USER_CACHE_SIZE = 10_000
+const DATA_VERSION_POLL_MS = 1000
+/** The cached answer for a key with no user (lru-cache stores no null). */
+const ABSENT = false
 
 const PROFILE_FIELDS = ['email', 'displayName', 'phone', 'countryCode', 'locale'] as const
 
@@ -35,17 +40,28 @@ const partnerGone = partnerGoneAsOutcome(isForeignKeyViolation)
 export interface SqliteUserStore extends UserStore {
   /** Called when users change behind this store's back (a partner delete cascades to its users). */
   forgetAll(): void
+  /** Stops watching the file for other processes' writes. */
+  close(): void
 }
 
 export function createSqliteUserStore(db: Db, sqlite: Database.Database, now: () => number): SqliteUserStore {
   const t = schema.users
-  const cache = new LRUCache<string, UserRecord>({ max: USER_CACHE_SIZE })
+  const cache = new LRUCache<string, UserRecord | typeof ABSENT>({ max: USER_CACHE_SIZE })
   const inSharedCommit = createGroupCommit(sqlite, () => cache.clear())
+  // Moves only when another connection commits to the file: this process's own writes never move it.
+  const dataVersion = sqlite.prepare('pragma data_version').pluck()
+  let seenVersion = dataVersion.get()
+  const watch = setInterval(() => {
+    const version = dataVersion.get()
+    if (version !== seenVersion) cache.clear()
+    seenVersion = version
+  }, DATA_VERSION_POLL_MS).unref()
   const byKey = db
     .select()
     .from(t)
     .where(and(eq(t.partnerId, sql.placeholder('partnerId')), eq(t.externalUserId, sql.placeholder('externalUserId'))))
     .prepare()
+  // No RETURNING: the new row is built from the values written, without mapping a result row back.
   const insert = db
     .insert(t)
     .values({
@@ -62,7 +78,6 @@ export function createSqliteUserStore(db: Db, sqlite: Database.Database, now: ()
       updatedAt: sql.placeholder('now'),
     })
     .onConflictDoNothing()
-    .returning()
     .prepare()
   const remove = db
     .delete(t)
@@ -79,11 +94,10 @@ export function createSqliteUserStore(db: Db, sqlite: Database.Database, now: ()
   function read(partnerId: string, externalUserId: string): UserRecord | null {
     const key = cacheKey(partnerId, externalUserId)
     const cached = cache.get(key)
-    if (cached) return cached
+    if (cached !== undefined) return cached === ABSENT ? null : cached
     const row = byKey.get({ partnerId, externalUserId })
-    if (!row) return null
-    const user = userFromRow(row)
-    cache.set(key, user)
+    const user = row ? userFromRow(row) : null
+    cache.set(key, user ?? ABSENT)
     return user
   }
 
@@ -103,7 +117,8 @@ export function createSqliteUserStore(db: Db, sqlite: Database.Database, now: ()
 
   /** Inserts unless the key is taken; undefined when another writer got there first. */
   function insertNew(partnerId: string, externalUserId: string, profile: UserProfile, provisionedBy: 'api' | 'jit') {
-    const row = insert.get({
+    const at = now()
+    const values = {
       id: randomUUID(),
       partnerId,
       externalUserId,
@@ -113,9 +128,11 @@ export function createSqliteUserStore(db: Db, sqlite: Database.Database, now: ()
       countryCode: profile.countryCode ?? null,
       locale: profile.locale ?? null,
       provisionedBy,
-      now: now(),
-    })
-    return row ? remember(userFromRow(row)) : undefined
+      now: at,
+    }
+    if (insert.run(values).changes === 0) return undefined
+    const { now: _at, ...fields } = values
+    return remember(userFromRow({ ...fields, tokensValidAfter: null, revocationLifetimeSeconds: null, createdAt: at, updatedAt: at }))
   }
 
   // better-sqlite3 is synchronous: a read and the write after it cannot interleave with another request.
@@ -177,6 +194,9 @@ export function createSqliteUserStore(db: Db, sqlite: Database.Database, now: ()
     },
     forgetAll() {
       cache.clear()
+    },
+    close() {
+      clearInterval(watch)
     },
   }
 }
