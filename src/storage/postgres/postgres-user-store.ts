@@ -1,11 +1,11 @@
 // Users in the shared PostgreSQL store: single statements, so concurrent instances agree on one row per user, and a
 // per-instance cache for /me that every write here passes through and other instances' notices invalidate.
-import { randomUUID } from 'node:crypto'
 import { and, eq, getTableColumns, sql } from 'drizzle-orm'
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres'
 import { profileUpdateSet } from '../profile-update.js'
 import { userFromRow } from '../rows.js'
 import type { UserProfile, UserRecord, UserStore, UserWriteOutcome } from '../types.js'
+import { newUserId } from '../user-id.js'
 import { partnerGoneAsOutcome } from '../user-write-outcome.js'
 import { planSessionRevocation } from '../write-plans.js'
 import { isForeignKeyViolation } from './postgres-errors.js'
@@ -41,7 +41,7 @@ export function createPostgresUserStore(db: Db, now: () => number, { cache, list
   const byNaturalKey = (partnerId: string, externalUserId: string) => and(eq(t.partnerId, partnerId), eq(t.externalUserId, externalUserId))
   const newRow = (partnerId: string, externalUserId: string, profile: UserProfile, by: 'api' | 'jit') => {
     const at = now()
-    return { id: randomUUID(), partnerId, externalUserId, ...profile, provisionedBy: by, createdAt: at, updatedAt: at }
+    return { id: newUserId(at), partnerId, externalUserId, ...profile, provisionedBy: by, createdAt: at, updatedAt: at }
   }
 
   async function upsert(partnerId: string, externalUserId: string, profile: UserProfile): Promise<UserWriteOutcome> {

@@ -1,5 +1,4 @@
 // Users in the embedded SQLite store: prepared statements only, and a read cache that writes pass through.
-import { randomUUID } from 'node:crypto'
 import type Database from 'better-sqlite3'
 import { and, eq, sql } from 'drizzle-orm'
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
@@ -7,6 +6,7 @@ import { LRUCache } from 'lru-cache'
 import { profileUpdateSet } from '../profile-update.js'
 import { userFromRow } from '../rows.js'
 import type { UserProfile, UserRecord, UserStore, UserWriteOutcome } from '../types.js'
+import { newUserId } from '../user-id.js'
 import { partnerGoneAsOutcome } from '../user-write-outcome.js'
 import { planSessionRevocation } from '../write-plans.js'
 import { createGroupCommit } from './group-commit.js'
@@ -119,7 +119,7 @@ export function createSqliteUserStore(db: Db, sqlite: Database.Database, now: ()
   function insertNew(partnerId: string, externalUserId: string, profile: UserProfile, provisionedBy: 'api' | 'jit') {
     const at = now()
     const values = {
-      id: randomUUID(),
+      id: newUserId(at),
       partnerId,
       externalUserId,
       email: profile.email ?? null,
