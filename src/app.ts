@@ -8,6 +8,7 @@ import errorHandler, { clientErrorHandler, frameworkErrors } from './http/plugin
 import strictQuery from './http/plugins/strict-query.js'
 import { createAuthFailureLimiter } from './http/auth-failure-limiter.js'
 import { BODY_LIMIT_BYTES } from './http/limits.js'
+import { lazyChildLoggerFactory } from './http/lazy-child-logger.js'
 import { loggableError } from './http/loggable-error.js'
 import { loggerOptions } from './http/logger-options.js'
 import { createMetrics } from './http/metrics.js'
@@ -45,6 +46,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const now = options.now ?? Date.now
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config.logLevel, { terminal: false }),
+    childLoggerFactory: lazyChildLoggerFactory,
     bodyLimit: BODY_LIMIT_BYTES,
     // A percent-encoded 255-character Unicode externalUserId can take 255 × 12 bytes.
     routerOptions: { maxParamLength: 4096 },
@@ -91,7 +93,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     verifier: createTokenVerifier({
       ...verifyOptions,
       cacheMaxBytes: config.verifyCacheBytes,
-      onCacheLookup: (hit) => metrics.verifyCacheLookups.inc({ result: hit ? 'hit' : 'miss' }),
+      onCacheLookup: metrics.countVerifyCacheLookup,
     }),
     verifyOptions,
     metrics,

@@ -1,19 +1,18 @@
 // Prometheus metrics of one app instance (prom-client, own registry): labels stay bounded.
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client'
+import { Counter, type CounterConfiguration, collectDefaultMetrics, Histogram, type LabelValues, Registry } from 'prom-client'
 
 export interface Metrics {
   registry: Registry
-  httpRequests: Counter<'method' | 'route' | 'status'>
-  /** Hot-path forms of `httpRequests.inc` and `verifications.inc`. */
+  /** gatehouse_http_requests_total and gatehouse_token_verifications_total: counted on every request. */
   countRequest(method: string, route: string, status: number): void
   countVerification(code: string, partner: string): void
-  verifications: Counter<'code' | 'partner'>
+  /** gatehouse_verify_cache_lookups_total. */
+  countVerifyCacheLookup(hit: boolean): void
   /** Counts one JWKS fetch of a partner the directory knows (callers never pass an unknown id: labels stay bounded). */
   countJwksFetch(partner: string, outcome: string, seconds: number): void
   /** Drops a deleted partner's JWKS fetch series. */
   forgetJwksPartner(partner: string): void
   keyCacheLookups: Counter<'result'>
-  verifyCacheLookups: Counter<'result'>
   jitProvisions: Counter
   jitDroppedClaims: Counter<'claim'>
   profileUpdates: Counter
@@ -25,20 +24,26 @@ export function createMetrics(): Metrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' })
   const registers = [registry]
-  const httpRequests = new Counter({
+  const requestTally = talliedCounter({
     name: 'gatehouse_http_requests_total',
     help: 'HTTP requests by route template and status',
     labelNames: ['method', 'route', 'status'],
     registers,
   })
-  const verifications = new Counter({
+  const verificationTally = talliedCounter({
     name: 'gatehouse_token_verifications_total',
     help: 'Token verifications on /me by result code (ok or a token refusal code) and partner id ("" before the issuer is known)',
     labelNames: ['code', 'partner'],
     registers,
   })
-  const requestCounter = boundCounters(httpRequests)
-  const verificationCounter = boundCounters(verifications)
+  const verifyCacheTally = talliedCounter({
+    name: 'gatehouse_verify_cache_lookups_total',
+    help: 'Verification-result cache lookups (hit, miss)',
+    labelNames: ['result'],
+    registers,
+  })
+  const verifyCacheHit = verifyCacheTally('hit', () => ({ result: 'hit' }))
+  const verifyCacheMiss = verifyCacheTally('miss', () => ({ result: 'miss' }))
   const jwksFetches = new Counter({
     name: 'gatehouse_jwks_fetches_total',
     help: 'JWKS fetches by outcome (ok or the failure reason) and partner id',
@@ -56,10 +61,16 @@ export function createMetrics(): Metrics {
   const jwksOutcomes = new Map<string, Set<string>>()
   return {
     registry,
-    httpRequests,
-    countRequest: (method, route, status) => requestCounter(`${method} ${route} ${status}`, { method, route, status }).inc(),
-    verifications,
-    countVerification: (code, partner) => verificationCounter(`${code} ${partner}`, { code, partner }).inc(),
+    countRequest(method, route, status) {
+      requestTally(`${method} ${route} ${status}`, () => ({ method, route, status })).n++
+    },
+    countVerification(code, partner) {
+      verificationTally(`${code} ${partner}`, () => ({ code, partner })).n++
+    },
+    countVerifyCacheLookup(hit) {
+      if (hit) verifyCacheHit.n++
+      else verifyCacheMiss.n++
+    },
     countJwksFetch(partner, outcome, seconds) {
       const outcomes = jwksOutcomes.get(partner) ?? new Set()
       jwksOutcomes.set(partner, outcomes.add(outcome))
@@ -76,12 +87,6 @@ export function createMetrics(): Metrics {
     keyCacheLookups: new Counter({
       name: 'gatehouse_jwks_key_cache_lookups_total',
       help: 'JWKS key lookups answered from cache (hit) or needing a fetch (miss)',
-      labelNames: ['result'],
-      registers,
-    }),
-    verifyCacheLookups: new Counter({
-      name: 'gatehouse_verify_cache_lookups_total',
-      help: 'Verification-result cache lookups (hit, miss)',
       labelNames: ['result'],
       registers,
     }),
@@ -106,15 +111,30 @@ export function createMetrics(): Metrics {
   }
 }
 
+interface Tally {
+  n: number
+}
+
 /**
- * prom-client sorts and hashes a label object on every inc(); a child bound once per label set does not.
- * Label sets are bounded (route templates, statuses, codes, partner ids), so the map is too.
+ * A counter for the hot path: prom-client sorts and hashes the label set on every inc(), even through a child
+ * from labels(). Here a request only bumps a number, and the counter catches up when scraped (prom-client
+ * runs `collect` before every read). Label sets are bounded (route templates, statuses, codes, partner ids).
  */
-function boundCounters<L extends string>(counter: Counter<L>): (key: string, labels: Record<L, string | number>) => { inc(): void } {
-  const children = new Map<string, { inc(): void }>()
+function talliedCounter<L extends string>(config: CounterConfiguration<L>): (key: string, labels: () => LabelValues<L>) => Tally {
+  const tallies = new Map<string, { tally: Tally; reported: number; labels: LabelValues<L> }>()
+  new Counter<L>({
+    ...config,
+    collect() {
+      for (const entry of tallies.values()) {
+        if (entry.tally.n === entry.reported) continue
+        this.inc(entry.labels, entry.tally.n - entry.reported)
+        entry.reported = entry.tally.n
+      }
+    },
+  })
   return (key, labels) => {
-    let child = children.get(key)
-    if (!child) children.set(key, (child = counter.labels(labels)))
-    return child
+    let entry = tallies.get(key)
+    if (!entry) tallies.set(key, (entry = { tally: { n: 0 }, reported: 0, labels: labels() }))
+    return entry.tally
   }
 }

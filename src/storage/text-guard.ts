@@ -30,11 +30,14 @@ function firstFlaw(value: unknown, path: string): FieldError | null {
   return null
 }
 
+/** Synchronous methods that answer from memory and never reach a database: nothing to guard. */
+const MEMORY_ONLY = new Set(['peekCached'])
+
 /** `target` with every method checking its arguments first; all store methods are async, so a refusal rejects. */
 function guarded<T extends object>(target: T): T {
   const out: Record<string, unknown> = {}
   for (const [name, member] of Object.entries(target)) {
-    if (typeof member !== 'function') {
+    if (typeof member !== 'function' || MEMORY_ONLY.has(name)) {
       out[name] = member
       continue
     }

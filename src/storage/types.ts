@@ -148,6 +148,12 @@ export interface UserStore {
    * answers from a per-instance cache kept in step by change notices (README, "User cache on PostgreSQL").
    */
   getCached(partnerId: string, externalUserId: string): Promise<UserRecord | null>
+  /**
+   * What `getCached` would answer, when the store knows it from memory alone: the user, null (known absent),
+   * or undefined (only a query could tell). Synchronous and never touches the database, so the text guard
+   * lets it through unchecked.
+   */
+  peekCached(partnerId: string, externalUserId: string): UserRecord | null | undefined
   delete(partnerId: string, externalUserId: string): Promise<boolean>
   /**
    * Sets `tokensValidAfter` to now, rounded down to whole seconds, and `revocationLifetimeSeconds` to the

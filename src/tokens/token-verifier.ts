@@ -6,6 +6,11 @@ import { type VerifiedToken, type VerifyOptions, verifyPartnerToken } from './ve
 export interface TokenVerifier {
   verify(token: string): Promise<VerifiedToken>
   /**
+   * The cached result for `token` if it still stands, found without a promise (the /me hot path); undefined
+   * when `verify` must run (a miss, counted as one when `verify` then runs).
+   */
+  cached(token: string): VerifiedToken | undefined
+  /**
    * Stamps the key that verified `token` with now as its lastVerifiedAt. Called by the /me guard once the
    * token is accepted, i.e. after revocation (row 16), which needs the user and so runs outside the verifier.
    */
@@ -57,7 +62,12 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     verified.keyUsage.lastVerifiedAt = options.now()
   }
   if (options.cacheMaxBytes === 0) {
-    return { verify: (token) => verifyPartnerToken(token, options), recordAcceptance, cacheStats: () => ({ entries: 0, bytes: 0, maxBytes: 0 }) }
+    return {
+      verify: (token) => verifyPartnerToken(token, options),
+      cached: () => undefined,
+      recordAcceptance,
+      cacheStats: () => ({ entries: 0, bytes: 0, maxBytes: 0 }),
+    }
   }
   const cache = new LRUCache<string, CachedResult>({ maxSize: options.cacheMaxBytes, sizeCalculation: (value, key) => entryBytes(key, value) })
   // Keyed by digest so the cache holds no bearer tokens, and a key costs the same whatever the token's size.
@@ -71,21 +81,29 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     return hit.expiresAt > options.now()
   }
 
+  /** The standing result under digest `id`; a stale one is dropped. */
+  function standing(id: string): VerifiedToken | undefined {
+    const hit = cache.get(id)
+    if (!hit) return undefined
+    if (stillValid(hit)) return hit.verified
+    cache.delete(id)
+    return undefined
+  }
+
   return {
     async verify(token) {
       const id = digest(token)
-      const hit = cache.get(id)
-      if (hit) {
-        if (stillValid(hit)) {
-          options.onCacheLookup?.(true)
-          return hit.verified
-        }
-        cache.delete(id)
-      }
-      options.onCacheLookup?.(false)
+      const hit = standing(id)
+      options.onCacheLookup?.(hit !== undefined)
+      if (hit) return hit
       const verified = await verifyPartnerToken(token, options)
       cache.set(id, { verified, expiresAt: (verified.exp + options.skewSeconds) * 1000 })
       return verified
+    },
+    cached(token) {
+      const hit = standing(digest(token))
+      if (hit) options.onCacheLookup?.(true)
+      return hit
     },
     recordAcceptance,
     cacheStats: () => ({ entries: cache.size, bytes: cache.calculatedSize, maxBytes: options.cacheMaxBytes }),

@@ -34,11 +34,13 @@ export type TokenUserOutcome =
   /** The partner was deleted after the token was verified against the record this instance still held. */
   | { ok: false; reason: 'partner_not_found' }
 
+export type SettledUser = Extract<TokenUserOutcome, { ok: true }>
+
 /**
  * The outcome for a stored user this token changes nothing of, worked out without the store (and without a
  * promise: a returning user is the /me hot path); null when the user must be provisioned or updated.
  */
-export function settledWithoutWrite(token: VerifiedToken, stored: UserRecord | null): TokenUserOutcome | null {
+export function settledWithoutWrite(token: VerifiedToken, stored: UserRecord | null): SettledUser | null {
   if (!stored) return null
   const partner = token.partner.record
   if (partner.profileUpdate === 'never') return { ok: true, user: stored, created: false, updated: false, dropped: [] }

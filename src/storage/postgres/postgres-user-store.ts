@@ -115,6 +115,10 @@ export function createPostgresUserStore(db: Db, now: () => number, { cache, list
         return user
       })
     },
+    peekCached(partnerId, externalUserId) {
+      listen()
+      return cache.lookup(userCacheKey(partnerId, externalUserId))
+    },
     delete: (partnerId, externalUserId) =>
       through(
         partnerId,

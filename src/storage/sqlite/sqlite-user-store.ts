@@ -173,6 +173,10 @@ export function createSqliteUserStore(db: Db, sqlite: Database.Database, now: ()
     async getCached(partnerId, externalUserId) {
       return read(partnerId, externalUserId)
     },
+    peekCached(partnerId, externalUserId) {
+      const cached = cache.get(cacheKey(partnerId, externalUserId))
+      return cached === ABSENT ? null : cached
+    },
     async delete(partnerId, externalUserId) {
       cache.delete(cacheKey(partnerId, externalUserId))
       return remove.run({ partnerId, externalUserId }).changes > 0
