@@ -2,12 +2,67 @@
 import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify'
 
 type ChildLoggerFactory = NonNullable<FastifyServerOptions['childLoggerFactory']>
+type Bindings = Parameters<FastifyBaseLogger['child']>[0]
+type ChildOptions = Parameters<FastifyBaseLogger['child']>[1]
 
 /** pino's level values; `silent` lets nothing through. */
 const RANK: Record<string, number> = { fatal: 60, error: 50, warn: 40, info: 30, debug: 20, trace: 10, silent: Infinity }
-const METHODS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const
+type Method = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'
 
 const enabled = (logger: FastifyBaseLogger, method: string) => RANK[method]! >= (RANK[logger.level] ?? 0)
+
+/**
+ * Stands in for the child until a call would be written. A class, so a request that logs nothing allocates
+ * one small object and no closures.
+ */
+class LazyChild {
+  private made: FastifyBaseLogger | undefined
+  constructor(
+    private readonly parent: FastifyBaseLogger,
+    private readonly bindings: Bindings,
+    private readonly options: ChildOptions,
+  ) {}
+
+  private real(): FastifyBaseLogger {
+    return (this.made ??= this.parent.child(this.bindings, this.options))
+  }
+
+  private write(method: Method, args: unknown[]): void {
+    if (this.made === undefined && !enabled(this.parent, method)) return
+    ;(this.real()[method] as (...a: unknown[]) => void)(...args)
+  }
+
+  get level(): string {
+    return this.made?.level ?? this.parent.level
+  }
+  set level(level: string) {
+    this.real().level = level
+  }
+  fatal(...args: unknown[]) {
+    this.write('fatal', args)
+  }
+  error(...args: unknown[]) {
+    this.write('error', args)
+  }
+  warn(...args: unknown[]) {
+    this.write('warn', args)
+  }
+  info(...args: unknown[]) {
+    this.write('info', args)
+  }
+  debug(...args: unknown[]) {
+    this.write('debug', args)
+  }
+  trace(...args: unknown[]) {
+    this.write('trace', args)
+  }
+  silent(...args: unknown[]) {
+    ;(this.real().silent as (...a: unknown[]) => void)(...args)
+  }
+  child(bindings: Bindings, options?: ChildOptions): FastifyBaseLogger {
+    return this.real().child(bindings, options)
+  }
+}
 
 /**
  * Fastify makes a pino child (binding the request id, and redaction with it) for every request; most requests
@@ -17,23 +72,5 @@ const enabled = (logger: FastifyBaseLogger, method: string) => RANK[method]! >= 
  */
 export const lazyChildLoggerFactory: ChildLoggerFactory = function (logger, bindings, options) {
   if (options.level !== undefined) return logger.child(bindings, options)
-  let child: FastifyBaseLogger | undefined
-  const real = () => (child ??= logger.child(bindings, options))
-  const lazy = {
-    get level() {
-      return child?.level ?? logger.level
-    },
-    set level(level: string) {
-      real().level = level
-    },
-    silent: (...args: unknown[]) => (real().silent as (...a: unknown[]) => void)(...args),
-    child: (childBindings: Record<string, unknown>, childOptions?: Record<string, unknown>) => real().child(childBindings, childOptions),
-  } as Record<string, unknown>
-  for (const method of METHODS) {
-    lazy[method] = (...args: unknown[]) => {
-      if (child === undefined && !enabled(logger, method)) return
-      ;(real()[method] as (...a: unknown[]) => void)(...args)
-    }
-  }
-  return lazy as unknown as FastifyBaseLogger
+  return new LazyChild(logger, bindings, options) as unknown as FastifyBaseLogger
 }
