@@ -35,6 +35,10 @@ export interface Context {
   fatPool: TokenPool | null
   /** Where the jit pool's next unused token is (each scenario gets a fresh database, but stays honest anyway). */
   jitCursor: number
+  /** CPU µs of one synchronous crypto.verify here, timed again before each scenario (bench/verify-cost.ts). */
+  verifyMicros: number
+  /** me-verify's median ratio to the baseline, once it has run: me-jit's target is relative to it. */
+  meVerifyRatio?: number
 }
 
 /** What a scenario hands the runner: its tables, and its rows of the summary against the targets. */

@@ -1,5 +1,6 @@
 // Medians over rounds, the per-scenario table, and the summary against the performance targets.
 import type { Sample } from './load.js'
+import { limitRatio } from './verify-cost.js'
 
 export interface Row {
   server: string
@@ -52,12 +53,28 @@ export function table(headers: string[], rows: string[][]): string {
   return [line(headers), `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...rows.map(line)].join('\n')
 }
 
-export function scenarioTable(rows: Row[]): string {
+/**
+ * Per round, the limit ratio a server doing one verification per request can reach (from that round's
+ * baseline CPU, `rows[0]`) and the row's share of it (its ratio ÷ the limit); medians over the rounds.
+ */
+export function limitShare(rows: Row[], row: Row, verifyMicros: number): { limit: number; share: number } {
+  const limits = rows[0]!.samples.map((s) => limitRatio(s.cpuPerRequest, verifyMicros))
+  return { limit: median(limits), share: median(row.ratios.map((r, i) => r / limits[i]!)) }
+}
+
+/** The scenario's table; with `verifyMicros` (scenarios where each request needs a verification), the limit and share columns. */
+export function scenarioTable(rows: Row[], verifyMicros?: number): string {
+  const limitHeaders = verifyMicros === undefined ? [] : ['limit ×', 'share of limit']
   return table(
-    ['server', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'RSS MB', '× baseline', 'CPU × baseline', 'JWKS fetches', 'non-2xx+err'],
-    rows.map((row) => {
+    ['server', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'RSS MB', '× baseline', 'CPU × baseline', ...limitHeaders, 'JWKS fetches', 'non-2xx+err'],
+    rows.map((row, i) => {
       const s = summarize(row)
-      return [row.server, fmt(s.rps), fmt(s.p50, 1), fmt(s.p99, 1), fmt(s.cpu), fmt(s.rssMb), `${fmt(s.ratio, 2)}×`, `${fmt(s.cpuRatio, 1)}×`, row.jwksFetches === null ? '–' : String(row.jwksFetches), String(s.non2xx)]
+      let limitCells: string[] = []
+      if (verifyMicros !== undefined) {
+        const { limit, share } = limitShare(rows, row, verifyMicros)
+        limitCells = i === 0 ? [`${fmt(limit, 2)}×`, '–'] : [`${fmt(limit, 2)}×`, `${fmt(share * 100)} %`]
+      }
+      return [row.server, fmt(s.rps), fmt(s.p50, 1), fmt(s.p99, 1), fmt(s.cpu), fmt(s.rssMb), `${fmt(s.ratio, 2)}×`, `${fmt(s.cpuRatio, 1)}×`, ...limitCells, row.jwksFetches === null ? '–' : String(row.jwksFetches), String(s.non2xx)]
     }),
   )
 }

@@ -20,6 +20,7 @@ import { scale } from './scenarios/scale.js'
 import { tokens1m } from './scenarios/tokens-1m.js'
 import { upsert } from './scenarios/upsert.js'
 import { AUDIENCE, FAT_CLAIM_GROUPS, ISSUER, loadKeys, loadPool } from './tokens.js'
+import { measureVerifyMicros } from './verify-cost.js'
 
 /** In the order they run, which is also the order of the summary. */
 const SCENARIOS: Scenario[] = [meVerify, meCached, meJit, upsert, scale, pgTwoInstances, tokens1m]
@@ -72,7 +73,8 @@ async function main(): Promise<void> {
   const jwks = await startJwksServer(keys.jwks)
   const tmp = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'))
   const hello = await spawnServer({ name: 'hello', args: ['--import', 'tsx', join('bench', 'servers', 'hello.ts')], port: await freePort(), env: {} })
-  const ctx: Context = { plan, jwks, hello, tmp, keys, verifyPool, jitPool, fatPool, jitCursor: 0 }
+  const timeVerify = () => measureVerifyMicros(keys.privateKeyPem, verifyPool.get(0))
+  const ctx: Context = { plan, jwks, hello, tmp, keys, verifyPool, jitPool, fatPool, jitCursor: 0, verifyMicros: timeVerify() }
   try {
     if (args.profile) {
       const scenario = (only?.[0] ?? 'me-verify') as Profiled
@@ -87,7 +89,9 @@ async function main(): Promise<void> {
         continue
       }
       t = performance.now()
+      ctx.verifyMicros = timeVerify()
       log(`\n## ${scenario.name}: ${scenario.describe(plan)}`)
+      log(`crypto.verify (synchronous, one thread, RS256 2048-bit): ${ctx.verifyMicros.toFixed(1)} µs CPU`)
       const outcome = await scenario.run(ctx)
       if (outcome.report) log(`\n${outcome.report}`)
       targets.push(...outcome.targets)

@@ -1,13 +1,16 @@
 // pg-two-instances: me-verify on PostgreSQL, one instance, then two instances on one database sharing the load.
 import { startGatehouse } from '../gatehouse.js'
-import { alternate, type Context, cycle, log, meRequest, provisionPass, sanityCheck, type Scenario, verifyTarget, warmUp, withServers } from '../harness.js'
+import { alternate, type Context, cycle, gatehouseAt, log, meRequest, provisionPass, sanityCheck, type Scenario, verifyTarget, warmUp, withServers } from '../harness.js'
 import { measureSpread } from '../load.js'
 import { type BenchSchema, createBenchSchema } from '../postgres.js'
-import { type Row, scenarioTable } from '../report.js'
+import { fmt, median, type Row, scenarioTable, type Target } from '../report.js'
+
+const SQLITE = 'gatehouse, SQLite (same run)'
+const ONE = 'gatehouse, 1 instance on PostgreSQL'
 
 /**
  * me-verify on PostgreSQL: one instance, then two instances on the same database with the load split
- * evenly between them (README "Running several instances"). Needs a reachable PostgreSQL.
+ * evenly between them (README "Running several instances"), beside one on SQLite. Needs a reachable PostgreSQL.
  */
 async function run(ctx: Context): Promise<Row[]> {
   let schema: BenchSchema
@@ -20,7 +23,14 @@ async function run(ctx: Context): Promise<Row[]> {
   try {
     const name = 'gatehouse-pg'
     const first = await startGatehouse({ name, databaseUrl: schema.url, verifyCacheMb: 0, jwksUrl: ctx.jwks.urlFor(name) })
-    return await withServers([Promise.resolve(first), startGatehouse({ name: 'gatehouse-pg-b', databaseUrl: schema.url, verifyCacheMb: 0, jwksUrl: ctx.jwks.urlFor(name), setup: false })], async ([a, b]) => {
+    const servers = [
+      Promise.resolve(first),
+      startGatehouse({ name: 'gatehouse-pg-b', databaseUrl: schema.url, verifyCacheMb: 0, jwksUrl: ctx.jwks.urlFor(name), setup: false }),
+      gatehouseAt(ctx, 'gatehouse-pg-sqlite', 0),
+    ]
+    return await withServers(servers, async ([a, b, sqlite]) => {
+      await sanityCheck(sqlite!, ctx.verifyPool, 'v-', true)
+      await provisionPass(sqlite!, ctx.verifyPool)
       await sanityCheck(a!, ctx.verifyPool, 'v-', true)
       await provisionPass(a!, ctx.verifyPool)
       await sanityCheck(b!, ctx.verifyPool, 'v-', true)
@@ -30,7 +40,8 @@ async function run(ctx: Context): Promise<Row[]> {
       const nextB = cycle(ctx.verifyPool)
       return alternate(ctx, [
         verifyTarget(ctx, 'hello (baseline)', ctx.hello),
-        verifyTarget(ctx, 'gatehouse, 1 instance on PostgreSQL', a!, name),
+        verifyTarget(ctx, SQLITE, sqlite!, 'gatehouse-pg-sqlite'),
+        verifyTarget(ctx, ONE, a!, name),
         {
           label: 'gatehouse, 2 instances on one PostgreSQL',
           server: a!,
@@ -49,13 +60,23 @@ async function run(ctx: Context): Promise<Row[]> {
   }
 }
 
+const TARGET = "1 instance's CPU per request ≤ 1.2× SQLite's"
+
+function targets(rows: Row[]): Target[] {
+  const sqlite = rows.find((r) => r.server === SQLITE)
+  const one = rows.find((r) => r.server === ONE)
+  if (!sqlite || !one) return pgTwoInstances.targetsNotRun
+  const rel = median(one.samples.map((s, i) => s.cpuPerRequest / sqlite.samples[i]!.cpuPerRequest))
+  return [{ scenario: 'pg-two-instances', target: TARGET, measured: `${fmt(rel, 2)}×`, ok: rel <= 1.2 }]
+}
+
 export const pgTwoInstances: Scenario = {
   name: 'pg-two-instances',
-  describe: () => 'me-verify on PostgreSQL: one instance, then two instances on one database sharing the load (full run only)',
+  describe: () => 'me-verify on PostgreSQL: one instance, then two instances on one database sharing the load, beside SQLite (full run only)',
   async run(ctx) {
     const rows = await run(ctx)
     // Skipped (no PostgreSQL): no table.
-    return { report: rows.length ? scenarioTable(rows) : '', targets: [] }
+    return { report: rows.length ? scenarioTable(rows, ctx.verifyMicros) : '', targets: rows.length ? targets(rows) : pgTwoInstances.targetsNotRun }
   },
-  targetsNotRun: [],
+  targetsNotRun: [{ scenario: 'pg-two-instances', target: TARGET, measured: '–', ok: null }],
 }
