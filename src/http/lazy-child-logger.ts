@@ -27,7 +27,7 @@ class LazyChild {
     return (this.made ??= this.parent.child(this.bindings, this.options))
   }
 
-  private write(method: Method, args: unknown[]): void {
+  write(method: Method, args: unknown[]): void {
     if (this.made === undefined && !enabled(this.parent, method)) return
     ;(this.real()[method] as (...a: unknown[]) => void)(...args)
   }
@@ -38,30 +38,21 @@ class LazyChild {
   set level(level: string) {
     this.real().level = level
   }
-  fatal(...args: unknown[]) {
-    this.write('fatal', args)
-  }
-  error(...args: unknown[]) {
-    this.write('error', args)
-  }
-  warn(...args: unknown[]) {
-    this.write('warn', args)
-  }
-  info(...args: unknown[]) {
-    this.write('info', args)
-  }
-  debug(...args: unknown[]) {
-    this.write('debug', args)
-  }
-  trace(...args: unknown[]) {
-    this.write('trace', args)
-  }
   silent(...args: unknown[]) {
     ;(this.real().silent as (...a: unknown[]) => void)(...args)
   }
   child(bindings: Bindings, options?: ChildOptions): FastifyBaseLogger {
     return this.real().child(bindings, options)
   }
+}
+
+// The six level methods, on the prototype (not per instance): each writes through `write` at its own level.
+for (const method of ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const) {
+  Object.defineProperty(LazyChild.prototype, method, {
+    value(this: LazyChild, ...args: unknown[]) {
+      this.write(method, args)
+    },
+  })
 }
 
 /**

@@ -23,12 +23,6 @@ async function meGuard(app: FastifyInstance): Promise<void> {
   app.decorateRequest('token', null as unknown as VerifiedToken)
   app.decorateRequest('tokenUser', null)
 
-  const revokedError = (token: VerifiedToken, detail: string) => {
-    const revoked = new AppError('token_revoked', detail)
-    revoked.partnerId = token.partner.record.id
-    return revoked
-  }
-
   /** A refusal of a token whose `iss` named a known partner goes to that partner's refusals feed. */
   function offerToFeed(err: AppError, credential: string): void {
     const partner = err.partnerId === undefined ? undefined : directory.byId(err.partnerId)
@@ -52,7 +46,11 @@ async function meGuard(app: FastifyInstance): Promise<void> {
       const token = verified ?? (await verifier.verify(bearer.credential))
       // After every other check and before any provisioning, whatever the result cache holds.
       const read = await readTokenUser(store.users, token)
-      if (!read.ok) throw revokedError(token, read.detail)
+      if (!read.ok) {
+        const revoked = new AppError('token_revoked', read.detail)
+        revoked.partnerId = token.partner.record.id
+        throw revoked
+      }
       accept(request, token, read.user)
     } catch (err) {
       if (err instanceof AppError) {
