@@ -12,7 +12,9 @@ const WINDOW_MS = 60_000
 // @fastify/rate-limit counts every request; this counts only refusals, so legitimate traffic never
 // spends the budget that stops credential and token guessing.
 export function createAuthFailureLimiter(limitPerMinute: number, now: () => number): AuthFailureLimiter {
-  const windows = new LRUCache<string, { start: number; failures: number }>({ max: 100_000 })
+  // A size bound of one per entry rather than `max`: lru-cache allocates `max` slots up front (~3 MB for
+  // 100,000), while this map is nearly empty unless someone is guessing.
+  const windows = new LRUCache<string, { start: number; failures: number }>({ maxSize: 100_000, sizeCalculation: () => 1 })
   const current = (ip: string) => {
     const w = windows.get(ip)
     return w && now() - w.start < WINDOW_MS ? w : undefined

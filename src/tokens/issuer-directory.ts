@@ -2,14 +2,14 @@
 import type { PartnerRecord } from '../storage/types.js'
 import { importRsaPublicKeyPem } from './import-rsa-public-key-pem.js'
 import type { JwksKeySource, JwksView, KeyLocation } from './jwks-cache.js'
-import type { CandidateKey } from './jwks-key-set.js'
+import type { CandidateKey, KeyUsage } from './jwks-key-set.js'
 
 export type PartnerKeys =
   | {
       kind: 'static'
       bits: number
-      /** The key as the verifier tries it (a list of one, built once), with its usage record. */
-      candidates: readonly CandidateKey[]
+      /** The key as the verifier tries it (a list of one, imported on first use), with its usage record. */
+      readonly candidates: readonly CandidateKey[]
     }
   | { kind: 'jwks'; source: JwksKeySource }
 
@@ -54,6 +54,27 @@ function keyLocation(record: PartnerRecord): KeyLocation {
   return record.jwksUrl ?? ''
 }
 
+/**
+ * A static key is checked when its record loads, but its KeyObject is dropped and imported again on first use:
+ * each imported RSA key holds about 3 KB of OpenSSL memory, so 10,000 idle partners would otherwise cost ~30 MB.
+ */
+function staticKeys(pem: string, bits: number, usage: KeyUsage): PartnerKeys {
+  let candidates: readonly CandidateKey[] | undefined
+  return {
+    kind: 'static',
+    bits,
+    get candidates() {
+      if (candidates === undefined) {
+        const imported = importRsaPublicKeyPem(pem)
+        // The same text passed this check when the record loaded.
+        if (!imported.ok) throw new Error(`stored public key ${imported.reason}`)
+        candidates = Object.freeze([Object.freeze({ key: imported.key, usage, label: 'the static key' })])
+      }
+      return candidates
+    },
+  }
+}
+
 /** `previous` is the entry of the record's last version: an unchanged static key keeps its usage record. */
 function buildEntry(record: PartnerRecord, jwks: JwksCacheLike, previous: PartnerEntry | undefined): PartnerEntry {
   if (record.jwtPublicKey !== null) {
@@ -61,10 +82,8 @@ function buildEntry(record: PartnerRecord, jwks: JwksCacheLike, previous: Partne
     // Checked when written; a record failing now was written around the API: it is left out of the
     // directory (its tokens answer unknown_issuer) rather than breaking every other partner's load.
     if (!imported.ok) throw new Error(`partner ${record.id}: stored public key ${imported.reason}`)
-    const old = previous?.keys.kind === 'static' ? previous.keys.candidates[0]! : undefined
-    const kept = old?.key.equals(imported.key) ? old.usage : undefined
-    const candidate: CandidateKey = Object.freeze({ key: imported.key, usage: kept ?? { lastVerifiedAt: null }, label: 'the static key' })
-    return { record, keys: { kind: 'static', bits: imported.bits, candidates: Object.freeze([candidate]) } }
+    const old = previous?.keys.kind === 'static' && previous.record.jwtPublicKey === record.jwtPublicKey ? previous.keys.candidates[0]!.usage : undefined
+    return { record, keys: staticKeys(record.jwtPublicKey, imported.bits, old ?? { lastVerifiedAt: null }) }
   }
   return { record, keys: { kind: 'jwks', source: jwks.forPartner(record.id, keyLocation(record)) } }
 }

@@ -132,7 +132,8 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   const fetchJwks = options.fetchJwks ?? defaultFetchJwks
   const discoverJwks = options.discoverJwks ?? defaultDiscoverJwks
   const fetchOptions = { allowPrivateNetwork: options.allowPrivateNetwork }
-  const entries = new LRUCache<string, Entry>({ max: options.maxPartners ?? 100_000 })
+  // A size bound of one per partner rather than `max`, which lru-cache allocates up front (~3 MB for 100,000).
+  const entries = new LRUCache<string, Entry>({ maxSize: options.maxPartners ?? 100_000, sizeCalculation: () => 1 })
   let generations = 0
 
   /** Observers must never turn a fetch into a rejected promise (background refreshes are not awaited). */
