@@ -88,3 +88,69 @@ t.test('header and payload bytes that are not UTF-8, or start with a byte order 
   }
   tt.same(decodeToken(`${object}.${part(Buffer.from('{"sub":"é😀"}'))}.`).payload, { sub: 'é😀' }, 'well-formed multi-byte UTF-8 decodes')
 })
+
+t.test('each refusal carries its exact detail', async (tt) => {
+  const enc = (s: string) => Buffer.from(s).toString('base64url')
+  const object = enc('{"alg":"RS256"}')
+  const refused = (token: string, detail: string, message: string) => tt.throws(() => decodeToken(token), { code: 'malformed_token', detail }, message)
+  refused('', 'token has 1 dot-separated parts, expected 3', 'empty')
+  refused(`${object}.${object}`, 'token has 2 dot-separated parts, expected 3', 'two parts')
+  refused(`${object}.${object}..`, 'token has 4 dot-separated parts, expected 3', 'four parts')
+  for (const json of ['null', '"doc"', '[]', '[{"alg":"RS256"}]', '7', 'true']) {
+    refused(`${enc(json)}.${object}.`, 'token header is not a JSON object', `header ${json}`)
+    refused(`${object}.${enc(json)}.`, 'token payload is not a JSON object', `payload ${json}`)
+  }
+  refused(`${enc('{"alg":')}.${object}.`, 'token header is not valid base64url JSON', 'truncated header JSON')
+  refused(`${object}.${enc('not json')}.`, 'token payload is not valid base64url JSON', 'payload not JSON')
+  refused(`.${object}.`, 'token header is not valid base64url JSON', 'empty header')
+  refused(`${object}..`, 'token payload is not valid base64url JSON', 'empty payload')
+})
+
+t.test('a character outside base64url anywhere in a part is refused, not only at its end', async (tt) => {
+  const enc = (s: string) => Buffer.from(s).toString('base64url')
+  const h = enc('{"alg":"RS256","typ":"JWT","kid":"abc"}')
+  const p = enc('{"sub":"user-1","iss":"https://acme.example"}')
+  const s = Buffer.alloc(32, 7).toString('base64url')
+  tt.doesNotThrow(() => decodeToken(`${h}.${p}.${s}`), 'the unchanged token decodes')
+  const detail = 'token parts must be unpadded base64url in canonical form'
+  const swap = (part: string, at: number, c: string) => part.slice(0, at) + c + part.slice(at + 1)
+  for (const c of ['+', '/', '=', ' ', '!']) {
+    for (const at of [0, 5]) {
+      tt.throws(() => decodeToken(`${swap(h, at, c)}.${p}.${s}`), { code: 'malformed_token', detail }, `header: ${JSON.stringify(c)} at ${at}`)
+      tt.throws(() => decodeToken(`${h}.${swap(p, at, c)}.${s}`), { code: 'malformed_token', detail }, `payload: ${JSON.stringify(c)} at ${at}`)
+      tt.throws(() => decodeToken(`${h}.${p}.${swap(s, at, c)}`), { code: 'malformed_token', detail }, `signature: ${JSON.stringify(c)} at ${at}`)
+    }
+  }
+})
+
+t.test('a three-character tail has 2 unused bits: the 4 data bits of the last character may take any value', async (tt) => {
+  const enc = (s: string) => Buffer.from(s).toString('base64url')
+  const object = enc('{"alg":"RS256"}')
+  // 32 bytes → 43 characters (43 % 4 == 3): the last character carries 4 data bits and 2 unused ones.
+  const bytes = Buffer.alloc(32, 0)
+  const accepted: number[] = []
+  for (let last = 0; last < 16; last++) {
+    bytes[31] = last
+    const s = bytes.toString('base64url')
+    tt.equal(s.length % 4, 3)
+    if (decodeToken(`${object}.${object}.${s}`).signature.equals(bytes)) accepted.push(last)
+  }
+  tt.same(accepted, [...Array(16).keys()], 'every canonical spelling decodes to its bytes')
+  const s = Buffer.alloc(32, 0).toString('base64url')
+  for (const bit of [1, 2]) {
+    const variant = s.slice(0, -1) + ALPHABET[ALPHABET.indexOf(s.at(-1)!) | bit]
+    tt.throws(() => decodeToken(`${object}.${object}.${variant}`), { code: 'malformed_token' }, `unused bit ${bit} set`)
+  }
+})
+
+t.test('a decoded token carries the signing input and the signature bytes', async (tt) => {
+  const enc = (s: string) => Buffer.from(s).toString('base64url')
+  const h = enc('{"alg":"RS256","kid":"signing-input"}')
+  const p = enc('{"sub":"u1"}')
+  const signature = Buffer.from([0xfb, 0xff, 0x00, 0x01, 0x02])
+  const decoded = decodeToken(`${h}.${p}.${signature.toString('base64url')}`)
+  tt.equal(decoded.signingInput, `${h}.${p}`)
+  tt.same(decoded.signature, signature)
+  tt.same(decoded.header, { alg: 'RS256', kid: 'signing-input' })
+  tt.same(decoded.payload, { sub: 'u1' })
+})

@@ -159,3 +159,63 @@ t.test('the discovery fetch has the JWKS limits: body size, redirects, deadline,
     message: /^discovery document URL must use https:/,
   })
 })
+
+t.test('discoverJwks judges the document itself: an object, the exact issuer, a jwks_uri string under the jwksUrl rules', async (tt) => {
+  const server = await startJwksServer(tt)
+  const base = `http://127.0.0.1:${server.port}`
+  const bodies = new Map<string, string>()
+  server.setHandler((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(bodies.get(req.url ?? '') ?? '{}')
+  })
+  let n = 0
+  /** What discoverJwks makes of a document with this JSON body, fetched from the loopback server. */
+  const discover = (body: string, issuer = ISSUER) => {
+    const path = `/doc-${n++}`
+    bodies.set(path, body)
+    return discoverJwks(`${base}${path}`, issuer, { allowPrivateNetwork: true })
+  }
+  const doc = (fields: Record<string, unknown>) => JSON.stringify({ issuer: ISSUER, jwks_uri: `${base}/jwks`, ...fields })
+
+  tt.same(await discover(doc({})), { jwksUrl: `${base}/jwks` })
+  for (const body of ['null', '"doc"', '[]', `[${doc({})}]`, '7', 'true']) {
+    await tt.rejects(discover(body), { reason: 'invalid_discovery', message: 'discovery document is not a JSON object' }, body.slice(0, 20))
+  }
+  const expected = `expected the partner's jwtIssuer "${ISSUER}"`
+  await tt.rejects(discover(doc({ issuer: undefined })), { reason: 'invalid_discovery', message: `discovery document's issuer is missing, ${expected}` })
+  await tt.rejects(discover(doc({ issuer: null })), { reason: 'invalid_discovery', message: `discovery document's issuer is null, ${expected}` })
+  await tt.rejects(discover(doc({ issuer: 42 })), { reason: 'invalid_discovery', message: `discovery document's issuer is 42, ${expected}` })
+  await tt.rejects(discover(doc({ issuer: [ISSUER] })), { reason: 'invalid_discovery', message: `discovery document's issuer is ["${ISSUER}"], ${expected}` })
+  await tt.rejects(discover(doc({ issuer: ISSUER.toUpperCase() })), { reason: 'invalid_discovery', message: /^discovery document's issuer is "HTTPS:/ }, 'compared exactly')
+
+  await tt.rejects(discover(doc({ jwks_uri: undefined })), { reason: 'invalid_discovery', message: "discovery document's jwks_uri is missing" })
+  await tt.rejects(discover(doc({ jwks_uri: null })), { reason: 'invalid_discovery', message: "discovery document's jwks_uri is not a string" })
+  await tt.rejects(discover(doc({ jwks_uri: 'ftp://127.0.0.1/jwks' })), { reason: 'bad_url', message: "discovery document's jwks_uri must use https: or http:" })
+})
+
+t.test('a document value is shown up to 120 characters of JSON, a longer one cut to 117 and three dots', async (tt) => {
+  const server = await startJwksServer(tt)
+  const base = `http://127.0.0.1:${server.port}`
+  let body = ''
+  server.setHandler((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(body)
+  })
+  const message = async (docIssuer: string, issuer: string) => {
+    body = JSON.stringify({ issuer: docIssuer, jwks_uri: `${base}/jwks` })
+    try {
+      await discoverJwks(`${base}/doc`, issuer, { allowPrivateNetwork: true })
+      return 'accepted'
+    } catch (err) {
+      return (err as Error).message
+    }
+  }
+  const x = (n: number) => 'x'.repeat(n)
+  // A string of 118 characters is 120 with its quotes: shown whole. One of 119 is cut.
+  tt.equal(await message(x(118), ISSUER), `discovery document's issuer is "${x(118)}", expected the partner's jwtIssuer "${ISSUER}"`)
+  tt.equal(await message(x(119), ISSUER), `discovery document's issuer is "${x(116)}..., expected the partner's jwtIssuer "${ISSUER}"`)
+  tt.equal(await message(x(200), ISSUER), `discovery document's issuer is "${x(116)}..., expected the partner's jwtIssuer "${ISSUER}"`)
+  tt.equal(await message('other', x(118)), `discovery document's issuer is "other", expected the partner's jwtIssuer "${x(118)}"`)
+  tt.equal(await message('other', x(119)), `discovery document's issuer is "other", expected the partner's jwtIssuer "${x(116)}...`)
+  tt.equal(await message(x(119), x(119)), 'accepted', 'a long issuer that matches is fine')
+})
