@@ -2,9 +2,9 @@
 // deadline (driven by hand through AbortSignal.timeout), sockets and listeners left behind, Cache-Control
 // spellings, and the exact message of every refusal.
 import { createServer } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { AddressInfo, LookupFunction, Socket } from 'node:net'
 import t, { type Test } from 'tap'
-import { JwksFetchError, type ResolveHost, fetchJwks } from '../../src/tokens/jwks-fetch.js'
+import { JwksFetchError, type ResolveHost, createGuardedLookup, fetchJwks } from '../../src/tokens/jwks-fetch.js'
 import { startJwksServer } from '../helpers/jwks-server.js'
 import { makeKey } from '../helpers/keys.js'
 
@@ -349,4 +349,24 @@ t.test('only a leading byte order mark is dropped', async (tt) => {
   }
   server.setHandler((_req, res) => res.end('\uFEFF\uFEFF{"keys":[]}'))
   tt.equal((await failure(fetchJwks(server.url, open))).reason, 'invalid_json', 'a second mark is not JSON')
+})
+
+/** Calls a LookupFunction the way net does and reports its error. */
+function lookupError(lookup: LookupFunction, hostname: string, all: boolean) {
+  return new Promise<NodeJS.ErrnoException | null>((resolve) => lookup(hostname, all ? { all: true } : {}, (err) => resolve(err)))
+}
+
+t.test('the connect-time lookup names the refused address and its range, or the name that resolved to nothing', async (tt) => {
+  const answering =
+    (addresses: string[]): ResolveHost =>
+    async () =>
+      addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }))
+  for (const all of [true, false]) {
+    const blocked = await lookupError(createGuardedLookup(answering(['1.1.1.1', '10.0.0.1'])), 'jwks.partner.test', all)
+    tt.match(blocked, { code: 'EBLOCKED', message: 'refused to connect to 10.0.0.1: private address range' })
+    tt.equal(blocked?.message, 'refused to connect to 10.0.0.1: private address range')
+    const empty = await lookupError(createGuardedLookup(answering([])), 'jwks.partner.test', all)
+    tt.match(empty, { code: 'ENOTFOUND' })
+    tt.equal(empty?.message, 'jwks.partner.test resolved to no address')
+  }
 })

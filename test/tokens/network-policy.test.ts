@@ -172,3 +172,57 @@ t.test('checkJwksUrl with private network allowed', async (tt) => {
     tt.type(checkJwksUrl(url, true), 'string', `${url} refused`)
   }
 })
+
+t.test('checkJwksUrl gives each refusal its exact reason', async (tt) => {
+  const cases: [url: string, allowPrivateNetwork: boolean, reason: string][] = [
+    ['not a url', false, 'is not an absolute URL'],
+    ['http://example.com/jwks.json', false, 'must use https: (http: only with JWKS_ALLOW_PRIVATE_NETWORK=true)'],
+    ['ftp://example.com/jwks.json', true, 'must use https: or http:'],
+    ['https://user:secret@example.com/jwks.json', false, 'must not carry a username or password'],
+    ['https://:secret@example.com/jwks.json', true, 'must not carry a username or password'],
+    ['https://localhost/jwks.json', false, 'host localhost is not globally routable: loopback name (allowed only with JWKS_ALLOW_PRIVATE_NETWORK=true)'],
+    ['https://[fd00::1]/jwks.json', false, 'host fd00::1 is not globally routable: unique-local address range (allowed only with JWKS_ALLOW_PRIVATE_NETWORK=true)'],
+    ['https://192.168.0.1/jwks.json', false, 'host 192.168.0.1 is not globally routable: private address range (allowed only with JWKS_ALLOW_PRIVATE_NETWORK=true)'],
+  ]
+  for (const [url, allowPrivateNetwork, reason] of cases) tt.equal(checkJwksUrl(url, allowPrivateNetwork), reason, url)
+  tt.equal(checkJwksUrl('https://notlocalhost/jwks.json', false), null, 'a name merely ending in "localhost" is judged later, by its addresses')
+  tt.equal(checkJwksUrl('https://localhost.example.com/jwks.json', false), null)
+})
+
+t.test('each named range has its own wording', async (tt) => {
+  const cases: [string, string][] = [
+    ['0.0.0.0', 'unspecified address range'],
+    ['255.255.255.255', 'broadcast address'],
+    ['224.0.0.1', 'multicast address range'],
+    ['169.254.1.1', 'link-local address range'],
+    ['127.0.0.1', 'loopback address range'],
+    ['100.64.0.1', 'carrier-grade NAT address range'],
+    ['10.0.0.1', 'private address range'],
+    ['192.0.2.1', 'reserved, documentation or benchmarking address range'],
+    ['fc00::1', 'unique-local address range'],
+    ['fec0::1', 'site-local address range'],
+    ['100::1', 'discard-only address range'],
+    ['2001::1', 'Teredo tunnel address range'],
+    ['64:ff9b::a00:1', 'NAT64 address range (reaches IPv4 networks through a translator)'],
+    ['4000::1', 'address outside the IPv6 global unicast range 2000::/3'],
+    ['fe80::1%eth0', 'scoped address with a zone id (never globally routable)'],
+    ['127.1', 'not an IP address'],
+    ['::ffff:0:a00:1', 'IPv4-translated form of 10.0.0.1, private address range'],
+    ['::ffff:a00:1', 'IPv4-mapped form of 10.0.0.1, private address range'],
+    ['2002:a00:1::1', '6to4 form of 10.0.0.1, private address range'],
+    ['198.18.0.1', 'reserved, documentation or benchmarking address range'],
+    ['2001:2::1', 'benchmarking address range'],
+    ['192.31.196.1', 'AS112 anycast address range'],
+    ['2620:4f:8000::1', 'AS112 anycast address range'],
+    ['192.52.193.1', 'AMT relay anycast address range'],
+    ['2001:3::1', 'AMT relay anycast address range'],
+    ['::1', 'loopback address range'],
+    ['::', 'unspecified address range'],
+    ['ff02::1', 'multicast address range'],
+    ['fe80::1', 'link-local address range'],
+    // A range without its own wording is still refused, under ipaddr.js's name for it.
+    ['2001:10::1', 'special-purpose address range (deprecatedOrchid)'],
+    ['5f00::1', 'special-purpose address range (segmentRouting)'],
+  ]
+  for (const [ip, reason] of cases) tt.equal(blockedAddressReason(ip), reason, ip)
+})
