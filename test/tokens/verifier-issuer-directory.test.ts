@@ -188,6 +188,7 @@ t.test('a new version with the same static key keeps its usage record; a new key
   tt.not(renamed, entryA)
   tt.equal(renamed.keys.kind === 'static' && renamed.keys.candidates[0]!.usage, usage, 'the same usage object')
   tt.equal(renamed.keys.kind === 'static' && renamed.keys.candidates[0]!.label, 'the static key')
+  tt.ok(renamed.keys.kind === 'static' && Object.isFrozen(renamed.keys.candidates) && Object.isFrozen(renamed.keys.candidates[0]), 'shared, so frozen')
   const switched = s.directory.byId('j')
   tt.ok(switched, 'a JWKS partner switched to a static key is loaded')
   tt.match(switched!.keys, { kind: 'static', bits: 2048 })
