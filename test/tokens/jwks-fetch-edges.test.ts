@@ -287,6 +287,8 @@ t.test('every request stops listening on the deadline once it is closed', { time
 })
 
 t.test('a redirect is not read to its end: its connection is closed at once', { timeout: 60_000 }, async (tt) => {
+  // Not by the deadline: that would close it too, but only seconds later.
+  neverExpires(tt)
   const server = await startJwksServer(tt, [makeKey('k1').publicJwk])
   let redirectSocket: Socket | undefined
   server.setHandler((req, res) => {
