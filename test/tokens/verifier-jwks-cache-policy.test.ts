@@ -417,3 +417,24 @@ t.test('a partner forgotten while a source is held: the held source starts cold'
   tt.equal(server.requests, 2)
   tt.equal(s.cache.forPartner('p', server.url), source)
 })
+
+t.test('during a backoff a resolve joins a fetch already under way (a refresh) instead of refusing', async (tt) => {
+  const server = await startJwksServer(tt)
+  failWith500(server)
+  const s = setup()
+  const source = s.cache.forPartner('p', server.url)
+  tt.equal(retryAfter(await source.resolve('k1')), 5)
+  const held: ServerResponse[] = []
+  server.setHandler((_req, res) => held.push(res))
+  const refreshed = source.refresh()
+  await waitFor(
+    () => held.length,
+    (n) => n === 1,
+  )
+  const joined = source.resolve('k1')
+  serveKeys(held[0]!, [k1.publicJwk])
+  tt.ok((await joined).ok, 'answered by the refresh it joined')
+  tt.match(await refreshed, { lastError: null, keys: [{ kid: 'k1' }] })
+  tt.equal(server.requests, 2)
+  tt.equal(s.lookups.at(-1)?.hit, false)
+})
