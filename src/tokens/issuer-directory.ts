@@ -58,7 +58,8 @@ function keyLocation(record: PartnerRecord): KeyLocation {
  * A static key is checked when its record loads, but its KeyObject is dropped and imported again on first use:
  * each imported RSA key holds about 3 KB of OpenSSL memory, so 10,000 idle partners would otherwise cost ~30 MB.
  */
-function staticKeys(pem: string, bits: number, usage: KeyUsage): PartnerKeys {
+function staticKeys(pem: string, bits: number): PartnerKeys {
+  const usage: KeyUsage = { lastVerifiedAt: null }
   let candidates: readonly CandidateKey[] | undefined
   return {
     kind: 'static',
@@ -75,15 +76,15 @@ function staticKeys(pem: string, bits: number, usage: KeyUsage): PartnerKeys {
   }
 }
 
-/** `previous` is the entry of the record's last version: an unchanged static key keeps its usage record. */
+/** `previous` is the entry of the record's last version: an unchanged static key keeps its keys (and usage record). */
 function buildEntry(record: PartnerRecord, jwks: JwksCacheLike, previous: PartnerEntry | undefined): PartnerEntry {
   if (record.jwtPublicKey !== null) {
+    if (previous?.keys.kind === 'static' && previous.record.jwtPublicKey === record.jwtPublicKey) return { record, keys: previous.keys }
     const imported = importRsaPublicKeyPem(record.jwtPublicKey)
     // Checked when written; a record failing now was written around the API: it is left out of the
     // directory (its tokens answer unknown_issuer) rather than breaking every other partner's load.
     if (!imported.ok) throw new Error(`partner ${record.id}: stored public key ${imported.reason}`)
-    const old = previous?.keys.kind === 'static' && previous.record.jwtPublicKey === record.jwtPublicKey ? previous.keys.candidates[0]!.usage : undefined
-    return { record, keys: staticKeys(record.jwtPublicKey, imported.bits, old ?? { lastVerifiedAt: null }) }
+    return { record, keys: staticKeys(record.jwtPublicKey, imported.bits) }
   }
   return { record, keys: { kind: 'jwks', source: jwks.forPartner(record.id, keyLocation(record)) } }
 }

@@ -44,3 +44,26 @@ t.test('checked at load, imported again on first use only, then the same key eve
   tt.equal(entry.keys.candidates[0], first, 'then held: the same candidate')
   tt.equal(imports, 3, 'and never imported again')
 })
+
+t.test('a new record version with the same key text keeps the imported key; a new key text is checked afresh', async (tt) => {
+  const key = makeKey('s1')
+  let records = [partnerRecord({ id: 'good', jwtPublicKey: key.spkiPem })]
+  let revision = 1
+  const directory = createIssuerDirectory({ list: async () => records, revision: async () => revision }, createJwksCache({ allowPrivateNetwork: true }))
+  await directory.sync()
+  const before = directory.byId('good')!.keys
+  if (before.kind !== 'static') return tt.fail('a static key')
+  const [first] = before.candidates
+  imports = 0
+  records = [{ ...records[0]!, name: 'Renamed', version: 2 }]
+  revision++
+  await directory.sync()
+  const renamed = directory.byId('good')!
+  tt.equal(renamed.record.name, 'Renamed', 'the new version loaded')
+  tt.equal(renamed.keys.kind === 'static' && renamed.keys.candidates[0], first, 'the same imported key')
+  tt.equal(imports, 0, 'neither checked nor imported again')
+  records = [{ ...records[0]!, jwtPublicKey: makeKey('s2').spkiPem, version: 3 }]
+  revision++
+  await directory.sync()
+  tt.equal(imports, 1, 'a new key text is checked when it loads')
+})
