@@ -1,4 +1,5 @@
 // Rows 10–15 of the verification table (docs/reference.md, Token verification) at the token core, each boundary at the exact second.
+import { sign } from 'node:crypto'
 import t, { type Test } from 'tap'
 import type { PartnerRecord } from '../../src/storage/types.js'
 import { checkPartnerToken, verifyPartnerToken } from '../../src/tokens/verify-partner-token.js'
@@ -17,7 +18,13 @@ async function setup(over: Partial<PartnerRecord> = {}) {
   /** Claims on top of iss, sub, iat = now and exp = now + 600; `undefined` leaves a claim out. */
   const token = (claims: Record<string, unknown>) => mint(key, { iss: record.jwtIssuer, sub: 'u1', ...claims }, { now })
   const verify = async (claims: Record<string, unknown>) => verifyPartnerToken(await token(claims), core.options)
-  return { core, now, token, verify }
+  /** A token signed over payload JSON as given, for numbers JSON.stringify cannot write (1e400 parses as Infinity). */
+  const rawPayload = (json: string) => {
+    const input = `${Buffer.from('{"alg":"RS256","typ":"JWT"}').toString('base64url')}.${Buffer.from(json).toString('base64url')}`
+    return `${input}.${sign('sha256', Buffer.from(input), key.privateKey).toString('base64url')}`
+  }
+  const verifyRaw = (json: string) => verifyPartnerToken(rawPayload(json), core.options)
+  return { core, record, now, token, verify, verifyRaw }
 }
 
 async function refused(tt: Test, attempt: Promise<unknown>, code: string, detail: string | RegExp, message?: string) {
@@ -44,6 +51,15 @@ t.test('row 10: a mapped user id claim is read instead of sub, and named in the 
   await refused(tt, s.verify({ [USER_ID]: 42 }), 'missing_claim', `user id claim ${USER_ID} is not a string`)
   await refused(tt, s.verify({ [USER_ID]: 'y'.repeat(256) }), 'missing_claim', `user id claim ${USER_ID} has 256 characters (1–255 allowed)`)
   tt.equal((await s.verify({ [USER_ID]: 'y'.repeat(255) })).sub.length, 255)
+})
+
+t.test('row 10: a time claim beyond a double (1e400, which JSON.parse reads as Infinity) is not a number', async (tt) => {
+  const s = await setup()
+  const claims = (times: string) => `{"iss":${JSON.stringify(s.record.jwtIssuer)},"sub":"u1",${times}}`
+  tt.equal((await s.verifyRaw(claims(`"iat":${s.now},"exp":${s.now + 600}`))).sub, 'u1', 'the same token with finite times passes')
+  await refused(tt, s.verifyRaw(claims(`"iat":${s.now},"exp":1e400`)), 'missing_claim', 'exp is not a number')
+  await refused(tt, s.verifyRaw(claims(`"iat":-1e400,"exp":${s.now + 600}`)), 'missing_claim', 'iat is not a number')
+  await refused(tt, s.verifyRaw(claims(`"iat":${s.now},"exp":${s.now + 600},"nbf":1e400`)), 'token_not_yet_valid', 'nbf is present but not a number')
 })
 
 t.test('row 10: exp must be a number; iat too unless the partner does not require it', async (tt) => {
