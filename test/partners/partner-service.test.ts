@@ -206,6 +206,20 @@ t.test('update fetches the keys only when it sets a key URL', async (tt) => {
   tt.same(calls, ['sync', 'refresh:acme'])
 })
 
+t.test('update naming the key URL it does not use, as null, fetches nothing', async (tt) => {
+  const { service, calls } = await setup(tt)
+  await service.create(base, 'cli')
+  calls.length = 0
+  const jwks = await service.update('acme', { name: 'Acme Inc', openidConfigurationUrl: null }, { actor: 'cli' })
+  tt.same(calls, ['sync'], 'a JWKS partner: openidConfigurationUrl null is no key URL set')
+  tt.notOk('warnings' in jwks)
+  await service.update('acme', { jwksUrl: null, openidConfigurationUrl: OIDC_URL }, { actor: 'cli' })
+  calls.length = 0
+  const discovery = await service.update('acme', { name: 'Acme Ltd', jwksUrl: null }, { actor: 'cli' })
+  tt.same(calls, ['sync'], 'a discovery partner: jwksUrl null is no key URL set')
+  tt.notOk('warnings' in discovery)
+})
+
 t.test('update of a partner that does not exist is not_found', async (tt) => {
   const { service } = await setup(tt)
   await tt.rejects(service.update('nobody', { name: 'X' }, { actor: 'cli' }), { code: 'not_found', message: 'no partner nobody' })
@@ -260,9 +274,9 @@ t.test('update with If-Match losing a race is precondition_failed at once', asyn
   const racing = racingStore(store, 1)
   await tt.rejects(
     createPartnerService({ store: racing.store, directory, allowPrivateNetwork: false }).update('acme', { name: 'X' }, { expectedVersion: 1, actor: 'cli' }),
-    { code: 'precondition_failed' },
+    { code: 'precondition_failed', message: 'partner changed concurrently; fetch it and retry' },
   )
-  tt.equal(racing.attempts(), 1)
+  tt.equal(racing.attempts(), 1, 'no second write: the version the caller saw is gone')
 })
 
 t.test('update of a partner deleted between the read and the write is not_found', async (tt) => {
