@@ -48,6 +48,7 @@ interface Gatehouse {
 
 async function startGatehouse(env: Record<string, string>): Promise<Gatehouse> {
   const port = await freePort()
+  // The node flags of `npm start` (package.json), so the demo runs what operators run.
   const child = spawn(process.execPath, ['--max-semi-space-size=4', '--heap-growing-percent=50', 'dist/server.js'], {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
