@@ -1,7 +1,7 @@
 // Starts Gatehouse the real way (node with `npm start`'s arguments) and sets it up through its admin API.
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { npmStartSteps } from '../scripts/npm-start-steps.js'
 import { freePort, ROOT, type ServerProcess, spawnServer } from './processes.js'
 import { AUDIENCE, ISSUER, TOKEN_LIFETIME_SECONDS } from './tokens.js'
 
@@ -36,21 +36,13 @@ async function call(url: string, method: string, token: string, body?: object): 
   return JSON.parse(text) as Record<string, unknown>
 }
 
-/**
- * The node arguments of `npm start`, so the benchmark measures exactly what operators run. `npm start` may
- * chain steps with `&&` (a build, then the server): the earlier steps run here once, to completion.
- */
+/** The node arguments of `npm start`'s server step; the steps before it (a build) run here once, to completion. */
 let serverArgs: string[] | undefined
 function npmStartArgs(): string[] {
   if (serverArgs) return serverArgs
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }
-  const steps = pkg.scripts.start.split('&&').map((step) => {
-    const [command, ...args] = step.trim().split(/\s+/)
-    if (command !== 'node') throw new Error(`npm start runs ${command}, expected node`)
-    return args
-  })
-  for (const args of steps.slice(0, -1)) execFileSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit' })
-  serverArgs = steps.at(-1)!
+  const { before, server } = npmStartSteps()
+  for (const args of before) execFileSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit' })
+  serverArgs = server
   return serverArgs
 }
 

@@ -6,6 +6,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { npmStartSteps } from './npm-start-steps.js'
 import { startDevJwksServer } from '../src/cli/dev-jwks-server.js'
 import { devKeyPaths, generateDevKey, mintDevToken, writeDevKeyFiles } from '../src/cli/dev-keys.js'
 
@@ -48,8 +49,8 @@ interface Gatehouse {
 
 async function startGatehouse(env: Record<string, string>): Promise<Gatehouse> {
   const port = await freePort()
-  // The node flags of `npm start` (package.json), so the demo runs what operators run.
-  const child = spawn(process.execPath, ['--max-semi-space-size=4', '--heap-growing-percent=50', 'dist/server.js'], {
+  // `npm run demo` has built dist/ already; the server starts as `npm start` starts it.
+  const child = spawn(process.execPath, npmStartSteps().server, {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
