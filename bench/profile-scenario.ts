@@ -6,18 +6,29 @@ import { type Context, cycle, log, meRequest, provisionPass, sequence, warmUp } 
 import { type LoadSpec, measure } from './load.js'
 import { summarizeProfile } from './profile.js'
 import { fmt } from './report.js'
+import { createBenchSchema } from './postgres.js'
 import { upsertRequest } from './scenarios/upsert.js'
 import { CACHE_DIR } from './tokens.js'
 
 export const PROFILED = ['me-verify', 'me-cached', 'me-jit', 'upsert'] as const
 export type Profiled = (typeof PROFILED)[number]
 
-export async function profileScenario(ctx: Context, scenario: Profiled): Promise<void> {
+/** With `postgres`, the profiled Gatehouse runs on a throw-away PostgreSQL schema instead of a SQLite file. */
+export async function profileScenario(ctx: Context, scenario: Profiled, postgres = false): Promise<void> {
+  const schema = postgres ? await createBenchSchema() : null
+  try {
+    await profile(ctx, scenario, schema?.url ?? join(ctx.tmp, 'profile.db'))
+  } finally {
+    await schema?.drop()
+  }
+}
+
+async function profile(ctx: Context, scenario: Profiled, databaseUrl: string): Promise<void> {
   const dir = join(CACHE_DIR, 'profiles', `${scenario}-${new Date().toISOString().replace(/[:.]/g, '-')}`)
   mkdirSync(dir, { recursive: true })
   const options = {
     name: 'gatehouse-profile',
-    databaseUrl: join(ctx.tmp, 'profile.db'),
+    databaseUrl,
     verifyCacheMb: scenario === 'me-verify' ? 0 : undefined,
     jwksUrl: ctx.jwks.urlFor('gatehouse-profile'),
   }

@@ -1,4 +1,5 @@
-// `npm run bench [-- --quick] [--only a,b] [--rounds N] [--duration S] [--profile [--only me-verify|me-cached|me-jit|upsert]]`: the performance benchmark.
+// `npm run bench [-- --quick] [--only a,b] [--rounds N] [--duration S] [--profile [--only me-verify|me-cached|me-jit|upsert] [--postgres]]`:
+// the performance benchmark.
 // Every server is its own child process on 127.0.0.1; servers of a scenario are measured in alternating
 // rounds (A B C A B C …) and each figure is the median over rounds; ratios compare within a round.
 // Each scenario lives in bench/scenarios/; this file selects them, prepares what they share and prints the summary.
@@ -33,10 +34,12 @@ const { values: args } = parseArgs({
     rounds: { type: 'string' },
     duration: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    postgres: { type: 'boolean', default: false },
   },
 })
 
 const quick = args.quick ?? false
+if (args.postgres && !args.profile) throw new Error('--postgres applies to --profile only (pg-two-instances measures PostgreSQL in a full run)')
 const only = args.only ? args.only.split(',') : undefined
 for (const s of only ?? []) if (!NAMES.includes(s)) throw new Error(`unknown scenario ${s} (known: ${NAMES.join(', ')})`)
 // The quick run leaves out the two slowest set-ups (a million tokens; PostgreSQL instances).
@@ -79,7 +82,7 @@ async function main(): Promise<void> {
     if (args.profile) {
       const scenario = (only?.[0] ?? 'me-verify') as Profiled
       if (!PROFILED.includes(scenario)) throw new Error(`--profile supports ${PROFILED.join(', ')}`)
-      await profileScenario(ctx, scenario)
+      await profileScenario(ctx, scenario, args.postgres)
       return
     }
     const targets: Target[] = []
