@@ -18,18 +18,18 @@ async function run(ctx: Context): Promise<Row[]> {
       env: { JWKS_URL: ctx.jwks.urlFor(name), ISSUER, AUDIENCE, ...env },
     })
   return withServers(
-    [gatehouseAt(ctx, 'gatehouse-me-verify', 0), peer('express-jwt', 'express-jwt.ts'), peer('fastify-jose', 'fastify-jose.ts'), peer('floor', 'hello-verify.ts'), peer('floor-sync', 'hello-verify.ts', { VERIFY_INLINE: 'true' })],
-    async ([gatehouse, express, jose, floor, floorSync]) => {
-      for (const s of [gatehouse!, express!, jose!, floor!, floorSync!]) await sanityCheck(s, ctx.verifyPool, 'v-', s === gatehouse)
+    [gatehouseAt(ctx, 'gatehouse-me-verify', 0), peer('express-jwt', 'express-jwt.ts'), peer('fastify-jose', 'fastify-jose.ts'), peer('floor', 'hello-verify.ts'), peer('floor-inline', 'hello-verify.ts', { VERIFY_INLINE: 'true' })],
+    async ([gatehouse, express, jose, floor, floorInline]) => {
+      for (const s of [gatehouse!, express!, jose!, floor!, floorInline!]) await sanityCheck(s, ctx.verifyPool, 'v-', s === gatehouse)
       await provisionPass(gatehouse!, ctx.verifyPool)
-      for (const s of [ctx.hello, express!, jose!, floor!, floorSync!]) await warmUp(ctx, s, meRequest(cycle(ctx.verifyPool)))
+      for (const s of [ctx.hello, express!, jose!, floor!, floorInline!]) await warmUp(ctx, s, meRequest(cycle(ctx.verifyPool)))
       return alternate(ctx, [
         verifyTarget(ctx, 'hello (baseline)', ctx.hello),
         verifyTarget(ctx, 'gatehouse', gatehouse!, 'gatehouse-me-verify'),
         verifyTarget(ctx, 'express-jwt+jwks-rsa', express!, 'express-jwt'),
         verifyTarget(ctx, 'fastify+jose', jose!, 'fastify-jose'),
         verifyTarget(ctx, FLOOR, floor!, 'floor'),
-        verifyTarget(ctx, 'floor, verify inline', floorSync!, 'floor-sync'),
+        verifyTarget(ctx, 'floor, verify inline', floorInline!, 'floor-inline'),
       ])
     },
   )
