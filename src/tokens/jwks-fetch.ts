@@ -4,7 +4,6 @@ import { lookup as dnsLookup } from 'node:dns/promises'
 import http, { type IncomingMessage } from 'node:http'
 import https from 'node:https'
 import type { LookupFunction } from 'node:net'
-import { createSlots } from './lookup-slots.js'
 import { blockedAddressReason, checkJwksUrl } from './network-policy.js'
 
 export type JwksFetchFailure =
@@ -36,10 +35,7 @@ export interface JwksFetchOptions {
   timeoutMs?: number
   maxBytes?: number
   maxRedirects?: number
-  /**
-   * The resolver behind the connect-time address check; consulted only when private networks are not allowed
-   * (otherwise names resolve through Node's system resolver). Either way, lookups wait for a free slot.
-   */
+  /** The resolver behind the connect-time address check; consulted only when private networks are not allowed. */
   resolveHost?: ResolveHost
 }
 
@@ -65,23 +61,16 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308])
 const systemResolveHost: ResolveHost = (hostname) => dnsLookup(hostname, { all: true })
 
 /**
- * At most this many key-document host lookups run at once in the process: half of libuv's default thread
- * pool, so at least two threads stay free for signature checks while a partner's DNS hangs (see lookup-slots.ts).
+ * The socket's DNS lookup, refusing any host with a resolved address that is not globally routable
+ * unicast, so the check holds on the address actually connected to (no DNS-rebinding window). Every
+ * resolved address must pass, since the socket may try any of them. Answers in both callback forms:
+ * Node 20's autoSelectFamily asks with `{ all: true }`. A refusal is an error with code `EBLOCKED`.
  */
-export const HOST_LOOKUP_SLOTS = 2
-const hostLookupSlots = createSlots(HOST_LOOKUP_SLOTS)
-
-/**
- * The socket's DNS lookup. Unless `allowPrivateNetwork`, it refuses any host with a resolved address that is
- * not globally routable unicast, so the check holds on the address actually connected to (no DNS-rebinding
- * window). Every resolved address must pass, since the socket may try any of them. Answers in both callback
- * forms: Node 20's autoSelectFamily asks with `{ all: true }`. A refusal is an error with code `EBLOCKED`.
- */
-export function createGuardedLookup(resolveHost: ResolveHost, allowPrivateNetwork = false): LookupFunction {
+export function createGuardedLookup(resolveHost: ResolveHost): LookupFunction {
   return (hostname, options, callback) => {
     const answer = (addresses: LookupAddress[]) => {
       for (const { address } of addresses) {
-        const reason = allowPrivateNetwork ? null : blockedAddressReason(address)
+        const reason = blockedAddressReason(address)
         if (reason) return callback(Object.assign(new Error(`refused to connect to ${address}: ${reason}`), { code: 'EBLOCKED' }), '', 4)
       }
       if (addresses.length === 0) {
@@ -101,9 +90,6 @@ function parseMaxAge(header: string | undefined): number | null {
   return match ? Number(match[1]) : null
 }
 
-/** `resolveHost` run in one of the process's lookup slots; a fetch past its deadline stops waiting for one. */
-const inLookupSlot = (resolveHost: ResolveHost, signal: AbortSignal): ResolveHost => (hostname) => hostLookupSlots.run(() => resolveHost(hostname), signal)
-
 type Hop =
   | { kind: 'redirect'; status: number; location: string | undefined }
   | { kind: 'body'; cacheControl: string | undefined; body: Buffer }
@@ -120,7 +106,7 @@ function requestOnce(url: URL, label: string, options: Required<JwksFetchOptions
       // No pooled sockets: a reused connection would skip the connect-time address check, and
       // nothing is left open to keep the process alive.
       agent: false,
-      lookup: createGuardedLookup(inLookupSlot(options.allowPrivateNetwork ? systemResolveHost : options.resolveHost, signal), options.allowPrivateNetwork),
+      ...(options.allowPrivateNetwork ? {} : { lookup: createGuardedLookup(options.resolveHost) }),
     })
     const fail = (err: JwksFetchError) => {
       reject(err)
