@@ -111,6 +111,13 @@ forEachStore(t, 'aud as string and as array, static SPKI and PKCS#1 keys, no-kid
   tt.equal((await s.me(await mint(spki, { iss: 'https://spki.example', sub: 'x' }, { now: s.now, header: { kid: 'anything' } }))).statusCode, 200, 'static key ignores kid')
   tt.equal((await s.me(await mint(pkcs1, { iss: 'https://pkcs1.example', sub: 'x' }, { now: s.now, omitKid: true }))).statusCode, 200)
   expectRefusal(tt, await s.me(await mint(spki, { iss: 'https://pkcs1.example', sub: 'x' }, { now: s.now })), 'invalid_signature')
+
+  // A key pasted indented (from YAML, say) is stored as sent and verifies tokens like a flush-left one.
+  const indented = makeKey('static-indented')
+  const pem = indented.spkiPem.replace(/^/gm, '    ').trimEnd()
+  const created = await createPartner(s.app, { id: 'indented', jwtIssuer: 'https://indented.example', jwtPublicKey: pem })
+  tt.equal(created.jwtPublicKey, pem, 'the record keeps the key as it was written')
+  tt.equal((await s.me(await mint(indented, { iss: 'https://indented.example', sub: 'x' }, { now: s.now }))).statusCode, 200)
 })
 
 forEachStore(t, 'a no-kid token is verified by either key of a two-key rotation, and refused with a kid request once four keys are usable', async (tt, build) => {

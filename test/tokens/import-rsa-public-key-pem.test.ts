@@ -52,6 +52,24 @@ t.test('blank lines around the block are accepted; anything else before or after
   tt.same(importRsaPublicKeyPem('-----BEGIN PUBLIC KEY-----\n\n-----END PUBLIC KEY-----\n'), { ok: false, reason: notPem }, 'an empty body')
 })
 
+t.test('an indented key (pasted from YAML or a pretty-printed document) is read as if each line were flush left', async (tt) => {
+  const key = makeKey('pem')
+  const indent = (pem: string, by: string) => pem.split('\n').map((line) => (line ? by + line : line)).join('\n')
+  const cases: [pem: string, what: string][] = [
+    [indent(key.spkiPem, '    '), 'every line indented by spaces'],
+    [indent(key.pkcs1Pem, '\t'), 'every line indented by a tab'],
+    [`   ${key.spkiPem}`, 'spaces before BEGIN only'],
+  ]
+  for (const [pem, what] of cases) {
+    tt.throws(() => createPublicKey(pem), what + ': OpenSSL alone refuses it')
+    const imported = importRsaPublicKeyPem(pem)
+    tt.ok(imported.ok && imported.key.equals(key.publicKey) && imported.bits === 2048, what)
+  }
+  const trailing = importRsaPublicKeyPem(indent(key.spkiPem.replace(/\n/g, '  \r\n'), '  '))
+  tt.ok(trailing.ok && trailing.key.equals(key.publicKey), 'indented, with trailing blanks before CRLF line ends')
+  tt.same(importRsaPublicKeyPem(indent(key.spkiPem, '  x')), { ok: false, reason: 'must be a PEM "BEGIN PUBLIC KEY" (SPKI) or "BEGIN RSA PUBLIC KEY" (PKCS#1) block' }, 'only blanks are dropped')
+})
+
 t.test('a PKCS#1 private key is refused as a private key too', async (tt) => {
   const pem = makeKey('pem').privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()
   tt.same(importRsaPublicKeyPem(pem), { ok: false, reason: 'is a private key; paste the public key only' })
