@@ -10,60 +10,38 @@
 // 127.0.0.53 that this test runs itself and that never answers. getaddrinfo then holds its libuv thread for
 // the resolver's whole timeout (1 s here), as it would against a partner's unreachable DNS, and no packet can
 // leave the namespace whatever the code under test does.
-import { spawnSync } from 'node:child_process'
 import { generateKeyPairSync, sign } from 'node:crypto'
 import { createSocket } from 'node:dgram'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { networkInterfaces, tmpdir } from 'node:os'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { fetchJwks } from '../../src/tokens/jwks-fetch.js'
 import { verifyRs256 } from '../../src/tokens/verify-signature.js'
+import { bailOutUnlessIsolated, INSIDE_NETNS, missingNetnsTool, runInNetns } from '../helpers/netns.js'
 import { waitFor } from '../helpers/wait-for.js'
 
-const INSIDE = process.env.GATEHOUSE_NETNS_CHILD === '1'
 const NAME_SERVER = '127.0.0.53'
 /** More than libuv's 4 threads: were lookups ordinary pool work, these alone would hold every thread. */
 const HANGING_PARTNERS = 6
 
-function missingTool(): string | null {
-  const works = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0
-  if (!works('unshare', ['--net', '--mount', 'true'])) return 'unshare --net --mount cannot run here (not installed, or neither root nor user namespaces)'
-  if (!works('ip', ['-V'])) return 'the ip command (iproute2) is not installed'
-  return null
-}
-
-if (!INSIDE) {
-  const missing = missingTool()
+if (!INSIDE_NETNS) {
+  const missing = missingNetnsTool()
   t.test('signature checks while partners\u2019 DNS hangs, inside a network namespace', { skip: missing ? `skipped: ${missing}` : false }, async (tt) => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-dns-hang-'))
     tt.teardown(() => rmSync(dir, { recursive: true, force: true }))
     writeFileSync(join(dir, 'resolv.conf'), `nameserver ${NAME_SERVER}\noptions timeout:1 attempts:1\n`)
     writeFileSync(join(dir, 'nsswitch.conf'), 'hosts: files dns\n')
     writeFileSync(join(dir, 'hosts'), '127.0.0.1 localhost\n')
-    const setup = [
-      'set -e',
-      'ip link set lo up',
+    await runInNetns(tt, fileURLToPath(import.meta.url), dir, [
       'mount --bind "$1/resolv.conf" /etc/resolv.conf',
       'mount --bind "$1/nsswitch.conf" /etc/nsswitch.conf',
       'mount --bind "$1/hosts" /etc/hosts',
-      'shift',
-      'exec "$@"',
-    ].join('; ')
-    await tt.spawn(
-      'unshare',
-      ['--net', '--mount', 'sh', '-c', setup, 'sh', dir, process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url)],
-      { env: { ...process.env, GATEHOUSE_NETNS_CHILD: '1' } },
-      'inside unshare --net --mount',
-    )
+    ])
   })
 } else {
-  const interfaces = Object.keys(networkInterfaces())
-  const routes = readFileSync('/proc/net/route', 'utf8').trim().split('\n').slice(1)
-  if (interfaces.join() !== 'lo' || routes.length !== 0) {
-    t.bailout(`not an isolated network namespace: interfaces ${interfaces.join()}, ${routes.length} routes`)
-  }
+  bailOutUnlessIsolated(t)
 
   t.test('with more partners\u2019 lookups hanging than libuv has threads, every signature is checked before any lookup returns', async (tt) => {
     const queries: string[] = []

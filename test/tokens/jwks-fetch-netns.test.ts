@@ -9,60 +9,38 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
-import { networkInterfaces, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { fetchJwks } from '../../src/tokens/jwks-fetch.js'
 import { makeKey } from '../helpers/keys.js'
+import { bailOutUnlessIsolated, INSIDE_NETNS, missingNetnsTool, netnsDir, runInNetns } from '../helpers/netns.js'
 
-const INSIDE = process.env.GATEHOUSE_NETNS_CHILD === '1'
 /** Public by the rules, but inside the namespace it is an address of `lo`. */
 const PUBLIC_ADDRESS = '8.8.8.8'
 const HOSTS = `${PUBLIC_ADDRESS} jwks.partner.test\n10.0.0.1 internal.partner.test\n127.0.0.2 loopback.partner.test\n`
 const closed = { allowPrivateNetwork: false }
 
-/** Why this host cannot build the namespace, or null when it can. */
-function missingTool(): string | null {
-  const works = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0
-  if (!works('unshare', ['--net', '--mount', 'true'])) return 'unshare --net --mount cannot run here (not installed, or neither root nor user namespaces)'
-  if (!works('ip', ['-V'])) return 'the ip command (iproute2) is not installed'
-  if (!works('openssl', ['version'])) return 'openssl is not installed (it makes the test TLS certificate)'
-  return null
-}
-
-if (!INSIDE) {
-  const missing = missingTool()
+if (!INSIDE_NETNS) {
+  const missing = missingNetnsTool([['openssl', ['version'], 'openssl is not installed (it makes the test TLS certificate)']])
   t.test('the address rules inside a network namespace', { skip: missing ? `skipped: ${missing}` : false }, async (tt) => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-netns-'))
     tt.teardown(() => rmSync(dir, { recursive: true, force: true }))
-    const hosts = join(dir, 'hosts')
-    writeFileSync(hosts, `127.0.0.1 localhost\n${HOSTS}`)
+    writeFileSync(join(dir, 'hosts'), `127.0.0.1 localhost\n${HOSTS}`)
     const openssl = spawnSync('openssl', [
       ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=jwks.partner.test'],
       ...['-addext', 'subjectAltName=DNS:jwks.partner.test', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
     ])
     tt.equal(openssl.status, 0, 'a TLS certificate for jwks.partner.test was made')
-    const setup = `set -e; ip link set lo up; ip addr add ${PUBLIC_ADDRESS}/32 dev lo; mount --bind "$1" /etc/hosts; shift; exec "$@"`
-    await tt.spawn(
-      'unshare',
-      ['--net', '--mount', 'sh', '-c', setup, 'sh', hosts, process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url)],
-      {
-        env: { ...process.env, GATEHOUSE_NETNS_CHILD: '1', GATEHOUSE_NETNS_DIR: dir, NODE_EXTRA_CA_CERTS: join(dir, 'cert.pem') },
-      },
-      'inside unshare --net --mount',
-    )
+    await runInNetns(tt, fileURLToPath(import.meta.url), dir, [`ip addr add ${PUBLIC_ADDRESS}/32 dev lo`, 'mount --bind "$1/hosts" /etc/hosts'], {
+      NODE_EXTRA_CA_CERTS: join(dir, 'cert.pem'),
+    })
   })
 } else {
-  // Nothing runs unless the namespace is really isolated: `lo` is the only interface, and no route
-  // (default or otherwise) leads anywhere.
-  const interfaces = Object.keys(networkInterfaces())
-  const routes = readFileSync('/proc/net/route', 'utf8').trim().split('\n').slice(1)
-  if (interfaces.join() !== 'lo' || routes.length !== 0) {
-    t.bailout(`not an isolated network namespace: interfaces ${interfaces.join()}, ${routes.length} routes`)
-  }
+  bailOutUnlessIsolated(t)
 
-  const dir = process.env.GATEHOUSE_NETNS_DIR!
+  const dir = netnsDir()
   const key = makeKey('k1')
   const server = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) })
   const requested: string[] = []
