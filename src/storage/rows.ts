@@ -1,8 +1,17 @@
 // What both databases store, column for column, and how a stored row becomes the record the API speaks.
 import type { AdminTokenRecord, ApiKeyRecord, AuditEntry, PartnerFields, PartnerRecord, RefusalRecord, UserRecord } from './types.js'
 
-// Both schemas keep times as epoch milliseconds; the records speak ISO-8601 UTC.
-const toIso = (ms: number): string => new Date(ms).toISOString()
+// Both schemas keep times as epoch milliseconds; the records speak ISO-8601 UTC. A new row's createdAt equals its
+// updatedAt, and a burst of writes shares its millisecond, so the last conversion is kept and reused.
+let lastMs = Number.NaN
+let lastIso = ''
+const toIso = (ms: number): string => {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString()
+    lastMs = ms
+  }
+  return lastIso
+}
 const toIsoOrNull = (ms: number | null): string | null => (ms === null ? null : toIso(ms))
 
 /** A `partners` row; the drizzle schemas of both dialects infer exactly these columns. */
@@ -59,6 +68,12 @@ export const adminTokenFromRow = ({ tokenHash: _hash, ...row }: AdminTokenRow): 
   createdAt: toIso(row.createdAt),
   revokedAt: toIsoOrNull(row.revokedAt),
 })
+
+/** A user as the store has just inserted it, at `ms`: never revoked, created and updated at that instant. */
+export const newUserRecord = (fields: Omit<UserRow, 'tokensValidAfter' | 'revocationLifetimeSeconds' | 'createdAt' | 'updatedAt'>, ms: number): UserRecord => {
+  const at = toIso(ms)
+  return { ...fields, tokensValidAfter: null, revocationLifetimeSeconds: null, createdAt: at, updatedAt: at }
+}
 
 export const userFromRow = (row: UserRow): UserRecord => ({
   ...row,

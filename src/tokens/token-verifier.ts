@@ -90,10 +90,19 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     return undefined
   }
 
+  /**
+   * The token `cached` just missed, with its digest: the /me guard calls `verify` for it in the same tick, which
+   * then neither hashes the token again nor repeats the lookup. One slot, replaced by the next miss and emptied
+   * by `verify`, so the cache itself still holds no bearer token.
+   */
+  let lastMiss: { token: string; id: string } | null = null
+
   return {
     async verify(token) {
-      const id = digest(token)
-      const hit = standing(id)
+      const missed = lastMiss?.token === token ? lastMiss : null
+      lastMiss = null
+      const id = missed?.id ?? digest(token)
+      const hit = missed ? undefined : standing(id)
       options.onCacheLookup?.(hit !== undefined)
       if (hit) return hit
       const verified = await verifyPartnerToken(token, options)
@@ -101,8 +110,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       return verified
     },
     cached(token) {
-      const hit = standing(digest(token))
+      const id = digest(token)
+      const hit = standing(id)
       if (hit) options.onCacheLookup?.(true)
+      else lastMiss = { token, id }
       return hit
     },
     recordAcceptance,

@@ -4,7 +4,7 @@ import { and, eq, sql } from 'drizzle-orm'
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { LRUCache } from 'lru-cache'
 import { profileUpdateSet } from '../profile-update.js'
-import { userFromRow } from '../rows.js'
+import { newUserRecord, userFromRow } from '../rows.js'
 import type { UserProfile, UserRecord, UserStore, UserWriteOutcome } from '../types.js'
 import { newUserId } from '../user-id.js'
 import { partnerGoneAsOutcome } from '../user-write-outcome.js'
@@ -118,7 +118,7 @@ export function createSqliteUserStore(db: Db, sqlite: Database.Database, now: ()
   /** Inserts unless the key is taken; undefined when another writer got there first. */
   function insertNew(partnerId: string, externalUserId: string, profile: UserProfile, provisionedBy: 'api' | 'jit') {
     const at = now()
-    const values = {
+    const fields = {
       id: newUserId(at),
       partnerId,
       externalUserId,
@@ -128,11 +128,9 @@ export function createSqliteUserStore(db: Db, sqlite: Database.Database, now: ()
       countryCode: profile.countryCode ?? null,
       locale: profile.locale ?? null,
       provisionedBy,
-      now: at,
     }
-    if (insert.run(values).changes === 0) return undefined
-    const { now: _at, ...fields } = values
-    return remember(userFromRow({ ...fields, tokensValidAfter: null, revocationLifetimeSeconds: null, createdAt: at, updatedAt: at }))
+    if (insert.run({ ...fields, now: at }).changes === 0) return undefined
+    return remember(newUserRecord(fields, at))
   }
 
   // better-sqlite3 is synchronous: a read and the write after it cannot interleave with another request.
