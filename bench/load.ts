@@ -21,6 +21,8 @@ export interface LoadSpec {
   /** Run for this many seconds, or (when `amount` is set) until `amount` requests are answered. */
   duration?: number
   amount?: number
+  /** Requests per second across all connections; absent means as fast as the server answers. */
+  rate?: number
   request: Request
 }
 
@@ -37,6 +39,7 @@ export async function measure(server: ServerProcess, spec: LoadSpec): Promise<Sa
     connections: CONNECTIONS,
     timeout: 30,
     ...(spec.amount === undefined ? { duration: spec.duration ?? 5 } : { amount: spec.amount }),
+    ...(spec.rate === undefined ? {} : { overallRate: spec.rate }),
     requests: [spec.request],
   })
   const cpu = server.cpuMicros() - cpu0
