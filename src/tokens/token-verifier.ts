@@ -95,14 +95,15 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
    * then neither hashes the token again nor repeats the lookup. One slot, replaced by the next miss and emptied
    * by `verify`, so the cache itself still holds no bearer token.
    */
-  let lastMiss: { token: string; id: string } | null = null
+  let missedToken: string | null = null
+  let missedId = ''
 
   return {
     async verify(token) {
-      const missed = lastMiss?.token === token ? lastMiss : null
-      lastMiss = null
-      const id = missed?.id ?? digest(token)
-      const hit = missed ? undefined : standing(id)
+      const justMissed = token === missedToken
+      missedToken = null
+      const id = justMissed ? missedId : digest(token)
+      const hit = justMissed ? undefined : standing(id)
       options.onCacheLookup?.(hit !== undefined)
       if (hit) return hit
       const verified = await verifyPartnerToken(token, options)
@@ -113,7 +114,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       const id = digest(token)
       const hit = standing(id)
       if (hit) options.onCacheLookup?.(true)
-      else lastMiss = { token, id }
+      else {
+        missedToken = token
+        missedId = id
+      }
       return hit
     },
     recordAcceptance,
