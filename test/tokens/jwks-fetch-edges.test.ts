@@ -7,17 +7,9 @@ import t, { type Test } from 'tap'
 import { JwksFetchError, type ResolveHost, createGuardedLookup, fetchJwks } from '../../src/tokens/jwks-fetch.js'
 import { startJwksServer } from '../helpers/jwks-server.js'
 import { makeKey } from '../helpers/keys.js'
+import { withSystemResolverRefused } from '../helpers/system-resolver.js'
 
 const open = { allowPrivateNetwork: true }
-
-// A copy whose system resolver throws, so the fake names used here can never reach real DNS.
-const withoutSystemResolver = await t.mockImport<typeof import('../../src/tokens/jwks-fetch.js')>('../../src/tokens/jwks-fetch.js', {
-  'node:dns/promises': {
-    lookup: async (hostname: string) => {
-      throw new Error(`the system resolver was asked for ${hostname}`)
-    },
-  },
-})
 
 /** The error of a fetch expected to fail (a JwksFetchError, or the test fails). */
 async function failure(promise: Promise<unknown>): Promise<JwksFetchError> {
@@ -201,9 +193,9 @@ t.test('a resolver error without a code is reported by its message', async (tt) 
   const resolveHost: ResolveHost = async () => {
     throw new Error('resolver exploded')
   }
-  const err = await withoutSystemResolver
-    .fetchJwks('https://jwks.partner.test:8443/jwks.json', { allowPrivateNetwork: false, resolveHost })
-    .catch((e: unknown) => e)
+  const err = await withSystemResolverRefused(() =>
+    fetchJwks('https://jwks.partner.test:8443/jwks.json', { allowPrivateNetwork: false, resolveHost }),
+  ).catch((e: unknown) => e)
   tt.match(err, { reason: 'network', message: 'cannot reach jwks.partner.test:8443: resolver exploded' })
   tt.equal((err as Error).message, 'cannot reach jwks.partner.test:8443: resolver exploded')
 })

@@ -1,10 +1,13 @@
 // fetchJwks against real servers on 127.0.0.1: limits, redirects, address checks, and failure reasons.
+import dnsCallbacks from 'node:dns'
+import { lookup } from 'node:dns/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo, LookupFunction, Socket } from 'node:net'
 import t, { type Test } from 'tap'
 import { JWKS_TIMEOUT_MS, JwksFetchError, type ResolveHost, createGuardedLookup, fetchJwks } from '../../src/tokens/jwks-fetch.js'
 import { type JwksServer, startJwksServer } from '../helpers/jwks-server.js'
 import { makeKey } from '../helpers/keys.js'
+import { withSystemResolverRefused } from '../helpers/system-resolver.js'
 
 const open = { allowPrivateNetwork: true }
 
@@ -281,14 +284,14 @@ function lookupWith(lookup: LookupFunction, hostname: string, all: boolean) {
   )
 }
 
-// The fetches below run through a copy of jwks-fetch whose system resolver throws: the fake names
-// they use must never reach real DNS, even if the injected resolver were ignored.
-const withoutSystemResolver = await t.mockImport<typeof import('../../src/tokens/jwks-fetch.js')>('../../src/tokens/jwks-fetch.js', {
-  'node:dns/promises': {
-    lookup: async (hostname: string) => {
-      throw new Error(`the system resolver was asked for ${hostname}`)
-    },
-  },
+t.test('the fake names below never reach real DNS: while they are fetched, the system resolver throws', async (tt) => {
+  // Asked for localhost, which the system resolver answers from the hosts file: no packet leaves even if the guard failed.
+  const refused = { message: 'the system resolver was asked for localhost' }
+  await withSystemResolverRefused(async () => {
+    await tt.rejects(lookup('localhost'), refused, 'node:dns/promises, as jwks-fetch imports it')
+    tt.match(await new Promise((resolve) => dnsCallbacks.lookup('localhost', resolve)), refused, 'node:dns, as sockets use it')
+  })
+  tt.ok(await lookup('localhost'), 'the real resolver is back afterwards')
 })
 
 t.test('a name resolving to a loopback address is refused at connect time, before any connection', async (tt) => {
@@ -303,7 +306,7 @@ t.test('a name resolving to a loopback address is refused at connect time, befor
     const server = await startConnectionCounter(tt, listenOn)
     const { asked, resolveHost } = fakeResolver([answer])
     const url = `https://jwks.partner.test:${server.port}/jwks.json`
-    const err = await withoutSystemResolver.fetchJwks(url, { allowPrivateNetwork: false, resolveHost }).catch((e: unknown) => e)
+    const err = await withSystemResolverRefused(() => fetchJwks(url, { allowPrivateNetwork: false, resolveHost })).catch((e: unknown) => e)
     tt.match(err, { reason: 'blocked_address', message: `refused to connect to ${answer}: ` }, answer)
     tt.match((err as Error).message, /loopback address range$/, `${answer}: the range is named`)
     tt.same(asked, ['jwks.partner.test'], `${answer}: the injected resolver was asked`)
@@ -346,9 +349,9 @@ t.test('resolver failures and empty answers are network errors, not refusals', a
   }
   tt.match((await lookupWith(createGuardedLookup(notFound), 'jwks.partner.test', true)).err, { code: 'ENOTFOUND' })
   tt.match((await lookupWith(createGuardedLookup(fakeResolver([]).resolveHost), 'jwks.partner.test', true)).err, { code: 'ENOTFOUND' })
-  const err = await withoutSystemResolver
-    .fetchJwks('https://jwks.partner.test/jwks.json', { allowPrivateNetwork: false, resolveHost: notFound })
-    .catch((e: unknown) => e)
+  const err = await withSystemResolverRefused(() =>
+    fetchJwks('https://jwks.partner.test/jwks.json', { allowPrivateNetwork: false, resolveHost: notFound }),
+  ).catch((e: unknown) => e)
   tt.match(err, { reason: 'network', message: /ENOTFOUND/ })
 })
 t.test('a closed port is a network error', async (tt) => {
