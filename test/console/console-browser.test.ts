@@ -28,6 +28,13 @@ t.setTimeout(300_000)
 
 const SCREENSHOTS = process.env.GATEHOUSE_UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/console/', import.meta.url)) : `${mkdtempSync(join(tmpdir(), 'gatehouse-console-'))}/`
 if (!SCREENSHOTS.includes('docs/console')) t.teardown(() => rmSync(SCREENSHOTS, { recursive: true, force: true }))
+/**
+ * Chromium's own services (component updates, autofill, Google sign-in) reach out even with Playwright's
+ * --disable-background-networking. Here every host name resolves to nothing, and every connection except to
+ * loopback (which Chromium never proxies) goes to a proxy port on 127.0.0.1 where nothing listens: the browser
+ * reaches this test's server and sends nothing else anywhere.
+ */
+const LOOPBACK_ONLY = ['--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1', '--proxy-server=http://127.0.0.1:9']
 /** A fixed viewport, so the committed screenshots stay comparable from run to run. */
 const DESKTOP = { width: 1000, height: 700 }
 const key = makeKey('console-k1')
@@ -44,7 +51,8 @@ async function harness(tt: Test, viewport = DESKTOP): Promise<Harness> {
   await built.app.listen({ port: 0, host: '127.0.0.1' })
   const base = `http://127.0.0.1:${(built.app.server.address() as AddressInfo).port}`
   // Chromium's sandbox cannot start as root (CI containers); the pages it loads are this test's own.
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] })
+  const args = [...LOOPBACK_ONLY, ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])]
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args })
   tt.teardown(() => browser.close())
   const context = await browser.newContext({ viewport, baseURL: base })
   tt.teardown(() => context.close())
