@@ -1,0 +1,27 @@
+// Loaded before every test file (tap's `node-arg` in package.json) and into every CLI process a test starts:
+// the system resolver answers localhost and IP literals only. Any other name fails as unknown (ENOTFOUND) without a
+// query, so a test that lets Gatehouse fetch a made-up host such as acme.example sends no DNS packet off loopback.
+// Tests that need a name resolved inject their own resolver, or run in a network namespace (docs/testing.md).
+import { createRequire, syncBuiltinESMExports } from 'node:module'
+import { isIP } from 'node:net'
+
+type Lookup = (hostname: string, ...rest: unknown[]) => unknown
+const dns = createRequire(import.meta.url)('node:dns') as { lookup: Lookup; promises: { lookup: Lookup } }
+const { lookup: realLookup, promises } = dns
+const realPromisesLookup = promises.lookup
+
+const answeredLocally = (hostname: string) => hostname === 'localhost' || isIP(hostname) !== 0
+
+function notResolved(hostname: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname} (tests resolve localhost only)`), { code: 'ENOTFOUND', hostname })
+}
+
+dns.lookup = (hostname, ...rest) => {
+  if (answeredLocally(hostname)) return realLookup(hostname, ...rest)
+  process.nextTick(rest.at(-1) as (err: Error) => void, notResolved(hostname))
+}
+promises.lookup = async (hostname, ...rest) => {
+  if (answeredLocally(hostname)) return realPromisesLookup(hostname, ...rest)
+  throw notResolved(hostname)
+}
+syncBuiltinESMExports()
