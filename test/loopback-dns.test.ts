@@ -1,12 +1,13 @@
 // Every test process resolves localhost and IP literals only (test/helpers/loopback-dns.ts, preloaded by tap's
-// node-arg), so no test can send a DNS query off loopback by fetching a made-up host name.
+// node-arg and Stryker's nodeArgs), so no test can send a DNS query off loopback by fetching a made-up host name.
 import dns from 'node:dns'
 import { lookup } from 'node:dns/promises'
 import t from 'tap'
 
-const preloaded = process.execArgv.includes('--import=./test/helpers/loopback-dns.ts')
+// tap passes `--import=./test/helpers/loopback-dns.ts`; Stryker's nodeArgs pass the path as its own argument.
+const preloaded = process.execArgv.some((arg) => arg.endsWith('test/helpers/loopback-dns.ts'))
 
-t.test('tap preloads the guard into every test file', async (tt) => {
+t.test('the guard is preloaded into this test process', async (tt) => {
   tt.ok(preloaded, `execArgv: ${process.execArgv.join(' ')}`)
 })
 
