@@ -1,5 +1,6 @@
-// Runs a fetch whose fake host names must never reach real DNS, even if the code under test ignored the
-// resolver it was given (a bug, or a Stryker mutant): the system resolver throws for as long as it runs.
+// Runs a fetch that must use the resolver it was given: for as long as it runs, the system resolver throws with
+// its own message, so code that ignored the injected resolver (a bug, or a Stryker mutant) fails the test instead
+// of passing on an ordinary ENOTFOUND (test/helpers/loopback-dns.ts already keeps such names off the network).
 import { createRequire, syncBuiltinESMExports } from 'node:module'
 
 type Dns = { lookup: (...args: unknown[]) => unknown; promises: { lookup: (...args: unknown[]) => unknown } }

@@ -284,7 +284,7 @@ function lookupWith(lookup: LookupFunction, hostname: string, all: boolean) {
   )
 }
 
-t.test('the fake names below never reach real DNS: while they are fetched, the system resolver throws', async (tt) => {
+t.test('while a fetch below runs, the system resolver throws with its own message', async (tt) => {
   // Asked for localhost, which the system resolver answers from the hosts file: no packet leaves even if the guard failed.
   const refused = { message: 'the system resolver was asked for localhost' }
   await withSystemResolverRefused(async () => {
