@@ -1,27 +1,21 @@
 // A static key is checked when its record loads but held as a KeyObject only from the first token that needs it:
 // 10,000 idle static-key partners must not hold 10,000 imported RSA keys (see docs/performance.md, scale).
 import type { KeyObject } from 'node:crypto'
-import { createRequire, syncBuiltinESMExports } from 'node:module'
 import t from 'tap'
 import { createIssuerDirectory } from '../../src/tokens/issuer-directory.js'
 import { createJwksCache } from '../../src/tokens/jwks-cache.js'
 import { makeKey } from '../helpers/keys.js'
+import { patchBuiltin } from '../helpers/patch-builtin.js'
 import { partnerRecord } from '../helpers/token-core.js'
 
-// Counts key imports through node:crypto itself (no module loader needed, so it runs the same under Stryker):
-// the builtin's ESM bindings follow its CommonJS object after syncBuiltinESMExports.
-const crypto = createRequire(import.meta.url)('node:crypto') as { createPublicKey: (input: unknown) => KeyObject }
-const realCreatePublicKey = crypto.createPublicKey
+// Counts key imports through node:crypto itself.
 let imports = 0
-crypto.createPublicKey = (input) => {
-  imports++
-  return realCreatePublicKey(input)
-}
-syncBuiltinESMExports()
-t.teardown(() => {
-  crypto.createPublicKey = realCreatePublicKey
-  syncBuiltinESMExports()
-})
+t.teardown(
+  patchBuiltin<(input: unknown) => KeyObject>('node:crypto', 'createPublicKey', (real) => (input) => {
+    imports++
+    return real(input)
+  }),
+)
 
 t.test('checked at load, imported again on first use only, then the same key every time', async (tt) => {
   const key = makeKey('s1')

@@ -1,12 +1,12 @@
 // The /me verifier's result cache at the token core: keyed by the token's digest, counted in bytes as entryBytes says,
 // least recently used out first, and a result answered only while its partner entry, its key and its expiry stand.
-import { createRequire, syncBuiltinESMExports } from 'node:module'
 import t from 'tap'
 import type { PartnerRecord } from '../../src/storage/types.js'
 import { createTokenVerifier } from '../../src/tokens/token-verifier.js'
 import { startJwksServer } from '../helpers/jwks-server.js'
 import { makeKey, type TestKey } from '../helpers/keys.js'
 import { mint } from '../helpers/mint.js'
+import { patchBuiltin } from '../helpers/patch-builtin.js'
 import { partnerRecord, SKEW, tokenCore } from '../helpers/token-core.js'
 
 const key = makeKey('vc')
@@ -49,20 +49,14 @@ t.test('a verified token is answered from the cache: the same object, a hit coun
 t.test('verify right after cached() missed the same token neither hashes it again nor looks it up twice', async (tt) => {
   const s = await setup(1 << 20)
   const [a, b] = [await s.token({ sub: 'a' }), await s.token({ sub: 'b' })]
-  // Digests of a and b counted through node:crypto itself (no module loader, so it runs the same under
-  // Stryker): the builtin's ESM bindings follow its CommonJS object after syncBuiltinESMExports.
-  const crypto = createRequire(import.meta.url)('node:crypto') as { hash: (...args: unknown[]) => unknown }
-  const realHash = crypto.hash
+  // Digests of a and b counted through node:crypto itself.
   const digests: string[] = []
-  crypto.hash = (...args) => {
-    if (args[1] === a || args[1] === b) digests.push(args[1] === a ? 'a' : 'b')
-    return realHash(...args)
-  }
-  syncBuiltinESMExports()
-  tt.teardown(() => {
-    crypto.hash = realHash
-    syncBuiltinESMExports()
-  })
+  tt.teardown(
+    patchBuiltin<(...args: unknown[]) => unknown>('node:crypto', 'hash', (real) => (...args) => {
+      if (args[1] === a || args[1] === b) digests.push(args[1] === a ? 'a' : 'b')
+      return real(...args)
+    }),
+  )
 
   tt.equal(s.verifier.cached(a), undefined)
   const first = await s.verifier.verify(a)
